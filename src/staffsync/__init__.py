@@ -1,0 +1,1 @@
+"""staffsync: keeps an employee directory in step with HR systems."""

@@ -1,0 +1,1 @@
+"""HR connectors behind one Protocol."""

@@ -1,0 +1,43 @@
+"""Lifecycle events: what happened to whom, emitted once per real change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from staffsync.domain.plan import ChangeAction, EmployeeChange
+from staffsync.domain.values import value_to_json
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def events_for_change(change: EmployeeChange, *, workflows_enabled: bool, today: dt.date) -> list[Event]:
+    """`workflows_enabled` is False for hidden people: they keep syncing but start no on/offboarding."""
+    subject: dict[str, Any] = {"employee_id": change.employee_id, "remote_id": change.remote_id}
+    if change.action is ChangeAction.DETACH:
+        return [Event("employee.detached", {**subject, "reason": change.reason})]
+    found: list[Event] = []
+    diff = {c.field: {"old": value_to_json(c.old), "new": value_to_json(c.new)} for c in change.fields}
+    if change.action is ChangeAction.CREATE:
+        found.append(Event("employee.created", {**subject, "fields": {k: v["new"] for k, v in diff.items()}}))
+    elif diff:
+        found.append(Event("employee.updated", {**subject, "changes": diff}))
+    if not workflows_enabled:
+        return found
+    start = change.field_change("start_date")
+    if start is not None and isinstance(start.new, dt.date) and start.new >= today:
+        found.append(Event("onboarding.scheduled", {**subject, "start_date": start.new.isoformat()}))
+    end = change.field_change("end_date")
+    if end is not None:
+        if end.new is None:
+            found.append(
+                Event("offboarding.cancelled", {**subject, "previous_end_date": value_to_json(end.old)})
+            )
+        elif isinstance(end.new, dt.date) and end.new >= today:
+            found.append(Event("offboarding.scheduled", {**subject, "end_date": end.new.isoformat()}))
+    return found

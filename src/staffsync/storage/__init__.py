@@ -1,0 +1,1 @@
+"""Storage: ORM models, migrations and all SQL."""

@@ -1,0 +1,1 @@
+"""The sync engine: the one orchestration of fetch, plan, safeguards and apply."""
