@@ -1,0 +1,167 @@
+"""SQL for connections: their settings, and the purge that follows a field being switched off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+from staffsync.domain.directory import ConnectionRank, Ranks
+from staffsync.domain.fields import FieldSettings
+from staffsync.domain.filters import FilterRules
+from staffsync.domain.safeguards import Thresholds
+from staffsync.storage import models
+from staffsync.storage.employees import chunks, column_values
+
+
+def create_connection(
+    session: Session,
+    account_id: str,
+    *,
+    name: str,
+    provider: str,
+    now: dt.datetime,
+    config: dict[str, Any] | None = None,
+    credentials_encrypted: str | None = None,
+    priority: int = 1,
+    schedule_minutes: int = 60,
+    field_settings: FieldSettings | None = None,
+    filters: FilterRules | None = None,
+) -> models.Connection:
+    connection = models.Connection(
+        id=str(uuid.uuid4()),
+        account_id=account_id,
+        name=name,
+        provider=provider,
+        config=config or {},
+        credentials_encrypted=credentials_encrypted,
+        field_settings=(field_settings or FieldSettings.defaults()).to_mapping(),
+        filters=(filters or FilterRules()).to_mapping(),
+        thresholds=Thresholds().to_mapping(),
+        priority=priority,
+        schedule_minutes=schedule_minutes,
+        status="new",
+        created_at=now,
+        settings_changed_at=now,
+    )
+    session.add(connection)
+    session.flush()
+    return connection
+
+
+def get_connection(session: Session, account_id: str, connection_id: str) -> models.Connection | None:
+    return session.execute(
+        select(models.Connection).where(
+            models.Connection.account_id == account_id, models.Connection.id == connection_id
+        )
+    ).scalar_one_or_none()
+
+
+def find_connection(session: Session, connection_id: str) -> models.Connection | None:
+    """Unscoped lookup for operator tools (CLI, scheduler) that start from a connection id alone."""
+    return session.get(models.Connection, connection_id)
+
+
+def list_connections(session: Session, account_id: str) -> list[models.Connection]:
+    return list(
+        session.execute(
+            select(models.Connection)
+            .where(models.Connection.account_id == account_id)
+            .order_by(models.Connection.priority, models.Connection.created_at)
+        ).scalars()
+    )
+
+
+def ranks(session: Session, account_id: str) -> Ranks:
+    connections = list_connections(session, account_id)
+    return Ranks(
+        {
+            c.id: ConnectionRank(c.id, c.priority, order)
+            for order, c in enumerate(sorted(connections, key=lambda c: c.created_at))
+            if c.disconnected_at is None
+        }
+    )
+
+
+def field_settings_of(connection: models.Connection) -> FieldSettings:
+    return FieldSettings.from_mapping(connection.field_settings)
+
+
+def filters_of(connection: models.Connection) -> FilterRules:
+    return FilterRules.from_mapping(connection.filters)
+
+
+def thresholds_of(connection: models.Connection) -> Thresholds:
+    return Thresholds.from_mapping(connection.thresholds)
+
+
+def save_field_settings(
+    session: Session, connection: models.Connection, settings: FieldSettings, *, now: dt.datetime
+) -> frozenset[str]:
+    """Saves and purges at once what was switched off: personal data leaves as soon as the admin says so.
+
+    Returns the purged fields."""
+    switched_off = settings.switched_off(field_settings_of(connection))
+    connection.field_settings = settings.to_mapping()
+    connection.settings_changed_at = now
+    if switched_off:
+        purge_fields(session, connection.account_id, connection.id, switched_off)
+    return switched_off
+
+
+def save_filters(
+    session: Session, connection: models.Connection, rules: FilterRules, *, now: dt.datetime
+) -> None:
+    connection.filters = rules.to_mapping()
+    connection.settings_changed_at = now
+
+
+def purge_fields(session: Session, account_id: str, connection_id: str, fields: Iterable[str]) -> None:
+    """Blank the fields' values, and their history, for every employee this connection feeds."""
+    purged = set(fields)
+    employee = models.Employee
+    fed = (
+        select(models.SourceLink.employee_id)
+        .where(models.SourceLink.account_id == account_id, models.SourceLink.connection_id == connection_id)
+        .scalar_subquery()
+    )
+    blank: dict[str, Any] = {}
+    for name in purged:
+        blank.update({column: None for column in column_values(name, None)})
+    session.execute(
+        update(employee)
+        .where(
+            employee.account_id == account_id,
+            employee.id.in_(fed),
+            or_(employee.primary_connection_id == connection_id, employee.primary_connection_id.is_(None)),
+        )
+        .values(blank)
+    )
+    employee_ids = list(
+        session.execute(
+            select(models.SourceLink.employee_id).where(
+                models.SourceLink.account_id == account_id, models.SourceLink.connection_id == connection_id
+            )
+        ).scalars()
+    )
+    for part in chunks(employee_ids):
+        rows = session.execute(
+            select(models.Change.id, models.Change.fields).where(
+                models.Change.account_id == account_id, models.Change.employee_id.in_(part)
+            )
+        ).all()
+        rewritten = [
+            {"b_id": row.id, "fields": [item for item in row.fields if item["field"] not in purged]}
+            for row in rows
+            if any(item["field"] in purged for item in row.fields)
+        ]
+        if rewritten:
+            table = models.table_of(models.Change)
+            session.execute(
+                update(table).where(table.c.id == bindparam("b_id")).values(fields=bindparam("fields")),
+                rewritten,
+            )

@@ -1,0 +1,43 @@
+"""SQL for the event outbox: events are written in the same transaction as the change they report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from staffsync.domain.events import Event
+from staffsync.storage import models
+
+
+def event_rows(events: Iterable[Event], *, account_id: str, now: dt.datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "account_id": account_id,
+            "type": event.type,
+            "occurred_at": now,
+            "data": event.data,
+        }
+        for event in events
+    ]
+
+
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(models.table_of(models.OutboxEvent).insert(), rows)
+
+
+def list_events(session: Session, account_id: str, *, limit: int = 1000) -> list[models.OutboxEvent]:
+    return list(
+        session.execute(
+            select(models.OutboxEvent)
+            .where(models.OutboxEvent.account_id == account_id)
+            .order_by(models.OutboxEvent.occurred_at, models.OutboxEvent.id)
+            .limit(limit)
+        ).scalars()
+    )

@@ -1,0 +1,394 @@
+"""One sync run, as data flows (ARCHITECTURE.md §3): fetch → normalise → filter → match → plan →
+stage → safeguards → apply in one transaction → record the run.
+
+A failed or incomplete fetch applies nothing. A held run keeps its staged plan for an admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from staffsync.connectors.base import ConnectorError, FetchRequest, HRConnector
+from staffsync.domain.events import Event
+from staffsync.domain.safeguards import PlanImpact, weigh
+from staffsync.storage import connections as connection_store
+from staffsync.storage import employees as employee_store
+from staffsync.storage import models, outbox
+from staffsync.storage import runs as run_store
+from staffsync.storage.db import Database
+from staffsync.storage.locks import connection_lock
+from staffsync.storage.runs import ChangeStatus
+from staffsync.sync.apply import apply_run, touch_seen
+from staffsync.sync.planner import RunPlanner
+
+BATCH_SIZE = 1000
+# A complete fetch repairs whatever incremental fetches missed, and is the only one that may detach.
+FULL_FETCH_EVERY = dt.timedelta(hours=24)
+
+
+class RunStatus:
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    HELD = "held"
+    DISCARDED = "discarded"
+
+
+@dataclass
+class SyncOutcome:
+    run_id: str
+    status: str
+    kind: str
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    hold_reasons: list[str] = field(default_factory=list)
+
+
+Progress = Callable[[int], None]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def account_today(timezone: str, now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def run_sync(
+    db: Database,
+    connection_id: str,
+    *,
+    account_id: str,
+    connector: HRConnector,
+    dry_run: bool = False,
+    full: bool | None = None,
+    trigger: str = "manual",
+    now: Callable[[], dt.datetime] = utc_now,
+    today: dt.date | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+) -> SyncOutcome:
+    """Raises ConnectionBusy when another run of this connection holds the lock; every other failure
+    ends as a failed run record, never as an exception."""
+    with connection_lock(db, connection_id) as lock:
+        started = now()
+        with db.transaction() as session:
+            connection = connection_store.get_connection(session, account_id, connection_id)
+            if connection is None:
+                raise LookupError(f"No connection {connection_id} in this account")
+            account = session.get(models.Account, account_id)
+            assert account is not None
+            day = today or account_today(account.timezone, started)
+            is_full = _wants_full(connection, connector, full, started)
+            run = models.SyncRun(
+                id=str(uuid.uuid4()),
+                account_id=account_id,
+                connection_id=connection_id,
+                trigger=trigger,
+                kind="full" if is_full else "incremental",
+                dry_run=dry_run,
+                status=RunStatus.RUNNING,
+                started_at=started,
+                fetch_started_at=started,
+                hold_reasons=[],
+                timings={},
+            )
+            session.add(run)
+            planner = RunPlanner(
+                run_id=run.id,
+                account_id=account_id,
+                connection_id=connection_id,
+                settings=connection_store.field_settings_of(connection),
+                rules=connection_store.filters_of(connection),
+                ranks=connection_store.ranks(session, account_id),
+                today=day,
+                staged_status=ChangeStatus.SIMULATED if dry_run else ChangeStatus.STAGED,
+                now=started,
+            )
+            linked_before = employee_store.count_active_links(session, account_id, connection_id)
+            thresholds = connection_store.thresholds_of(connection)
+            request = FetchRequest(
+                fields=planner.settings.enabled_fields(),
+                updated_after=None if is_full else connection.watermark,
+            )
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        try:
+            stream = connector.employees(request)
+            while batch := list(itertools.islice(stream, batch_size)):
+                with db.transaction() as session:
+                    planner.plan_batch(session, batch)
+                lock.renew()
+                if progress is not None:
+                    progress(len(batch))
+        except Exception as error:
+            return _fail(db, run, planner, error, now=now(), timings=timings)
+        timings["fetch_and_plan_s"] = round(time.perf_counter() - clock, 3)
+
+        clock = time.perf_counter()
+        with db.transaction() as session:
+            if is_full:
+                planner.plan_unseen(session)
+            planner.plan_managers(session)
+            planner.flush(session)
+        timings["finish_plan_s"] = round(time.perf_counter() - clock, 3)
+
+        verdict = weigh(
+            PlanImpact(
+                linked_before=linked_before,
+                detachments=planner.detachments,
+                new_end_dates=planner.new_end_dates,
+                records_fetched=planner.fetched,
+                complete_fetch=is_full,
+            ),
+            thresholds,
+        )
+        clock = time.perf_counter()
+        with db.transaction() as session:
+            run = session.merge(run)
+            counts = run_store.change_counts(session, account_id, run.id)
+            _record_counts(run, planner, counts)
+            run.hold_reasons = list(verdict.reasons)
+            finished = now()
+            if dry_run:
+                run.status = RunStatus.SUCCEEDED
+            elif verdict.hold:
+                run.status = RunStatus.HELD
+                outbox.insert_events(
+                    session,
+                    outbox.event_rows(
+                        [
+                            Event(
+                                "sync.held",
+                                {
+                                    "run_id": run.id,
+                                    "connection_id": connection_id,
+                                    "reasons": list(verdict.reasons),
+                                    "counts": _counts(run),
+                                },
+                            )
+                        ],
+                        account_id=account_id,
+                        now=finished,
+                    ),
+                )
+            else:
+                apply_run(session, run, now=finished, today=day, refuse_conflicts=False)
+                touch_seen(session, run, planner.seen, now=finished)
+                _mark_synced(session, run, connection_id, is_full=is_full)
+                run.status = RunStatus.SUCCEEDED
+                outbox.insert_events(
+                    session,
+                    outbox.event_rows(
+                        [
+                            Event(
+                                "sync.succeeded",
+                                {"run_id": run.id, "connection_id": connection_id, "counts": _counts(run)},
+                            )
+                        ],
+                        account_id=account_id,
+                        now=finished,
+                    ),
+                )
+            timings["apply_s"] = round(time.perf_counter() - clock, 3)
+            run.timings = timings
+            run.finished_at = finished
+            return SyncOutcome(
+                run.id, run.status, run.kind, dry_run, _counts(run), None, list(verdict.reasons)
+            )
+
+
+def approve_run(
+    db: Database, run_id: str, *, account_id: str, actor: str, now: Callable[[], dt.datetime] = utc_now
+) -> SyncOutcome:
+    """Applies exactly the held plan, or refuses (ApprovalConflict) if any of its people changed since."""
+    with db.transaction() as session:
+        run = _held_run(session, account_id, run_id)
+        with connection_lock(db, run.connection_id):
+            account = session.get(models.Account, account_id)
+            assert account is not None
+            moment = now()
+            apply_run(
+                session, run, now=moment, today=account_today(account.timezone, moment), refuse_conflicts=True
+            )
+            _mark_synced(session, run, run.connection_id, is_full=run.kind == "full")
+            run.status = RunStatus.SUCCEEDED
+            run.resolved_by = actor
+            run.resolved_at = moment
+            outbox.insert_events(
+                session,
+                outbox.event_rows(
+                    [
+                        Event(
+                            "sync.succeeded",
+                            {
+                                "run_id": run.id,
+                                "connection_id": run.connection_id,
+                                "counts": _counts(run),
+                                "approved_by": actor,
+                            },
+                        )
+                    ],
+                    account_id=account_id,
+                    now=moment,
+                ),
+            )
+            return SyncOutcome(run.id, run.status, run.kind, False, _counts(run))
+
+
+def discard_run(
+    db: Database, run_id: str, *, account_id: str, actor: str, now: Callable[[], dt.datetime] = utc_now
+) -> SyncOutcome:
+    with db.transaction() as session:
+        run = _held_run(session, account_id, run_id)
+        moment = now()
+        run_store.set_change_status(
+            session,
+            account_id,
+            run.id,
+            from_status=ChangeStatus.STAGED,
+            to_status=ChangeStatus.DISCARDED,
+            now=moment,
+        )
+        run.status = RunStatus.DISCARDED
+        run.resolved_by = actor
+        run.resolved_at = moment
+        outbox.insert_events(
+            session,
+            outbox.event_rows(
+                [
+                    Event(
+                        "sync.discarded",
+                        {"run_id": run.id, "connection_id": run.connection_id, "discarded_by": actor},
+                    )
+                ],
+                account_id=account_id,
+                now=moment,
+            ),
+        )
+        return SyncOutcome(run.id, run.status, run.kind, False, _counts(run))
+
+
+class RunNotHeld(RuntimeError):
+    pass
+
+
+def _held_run(session: Session, account_id: str, run_id: str) -> models.SyncRun:
+    run = run_store.get_run(session, account_id, run_id)
+    if run is None:
+        raise LookupError(f"No sync run {run_id} in this account")
+    if run.status != RunStatus.HELD:
+        raise RunNotHeld(
+            f"Run {run_id} is {run.status}, not held: only held runs can be approved or discarded"
+        )
+    return run
+
+
+def _wants_full(
+    connection: models.Connection, connector: HRConnector, full: bool | None, now: dt.datetime
+) -> bool:
+    if full is not None:
+        return full or not connector.supports_incremental
+    if (
+        not connector.supports_incremental
+        or connection.watermark is None
+        or connection.last_full_sync_at is None
+    ):
+        return True
+    if connection.settings_changed_at > connection.last_full_sync_at:
+        return True
+    return now - connection.last_full_sync_at >= FULL_FETCH_EVERY
+
+
+def _mark_synced(session: Session, run: models.SyncRun, connection_id: str, *, is_full: bool) -> None:
+    connection = session.get(models.Connection, connection_id)
+    assert connection is not None
+    connection.watermark = run.fetch_started_at
+    if is_full:
+        connection.last_full_sync_at = run.fetch_started_at
+    connection.status = "ok"
+    connection.status_message = None
+
+
+def _record_counts(run: models.SyncRun, planner: RunPlanner, counts: dict[str, int]) -> None:
+    run.fetched = planner.fetched
+    run.created = counts["created"]
+    run.updated = counts["updated"]
+    run.detached = counts["detached"]
+    run.excluded = planner.excluded
+    run.rejected = planner.rejected
+    run.unchanged = max(planner.considered - run.created - run.updated, 0)
+
+
+def _counts(run: models.SyncRun) -> dict[str, int]:
+    return {
+        "fetched": run.fetched,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "excluded": run.excluded,
+        "detached": run.detached,
+        "rejected": run.rejected,
+    }
+
+
+def _fail(
+    db: Database,
+    run: models.SyncRun,
+    planner: RunPlanner,
+    error: Exception,
+    *,
+    now: dt.datetime,
+    timings: dict[str, float],
+) -> SyncOutcome:
+    if isinstance(error, ConnectorError):
+        kind, message = error.kind.value, error.message
+    else:
+        # Exception texts can quote payloads: keep only the type, which never carries personal data.
+        kind, message = (
+            "internal",
+            f"The fetch stopped with an unexpected {type(error).__name__}; nothing was applied",
+        )
+    with db.transaction() as session:
+        session.execute(
+            delete(models.Change).where(
+                models.Change.account_id == run.account_id, models.Change.run_id == run.id
+            )
+        )
+        run = session.merge(run)
+        run.status = RunStatus.FAILED
+        run.error_kind = kind
+        run.error_message = message
+        run.finished_at = now
+        run.fetched = planner.fetched
+        run.rejected = planner.rejected
+        run.timings = timings
+        connection = session.get(models.Connection, run.connection_id)
+        if connection is not None:
+            connection.status = "broken" if kind == "credentials_rejected" else "failing"
+            connection.status_message = message
+        outbox.insert_events(
+            session,
+            outbox.event_rows(
+                [
+                    Event(
+                        "sync.failed",
+                        {"run_id": run.id, "connection_id": run.connection_id, "error": message},
+                    )
+                ],
+                account_id=run.account_id,
+                now=now,
+            ),
+        )
+        return SyncOutcome(run.id, RunStatus.FAILED, run.kind, run.dry_run, _counts(run), message)
