@@ -13,9 +13,7 @@ class FieldLock:
     reason: str
 
 
-def edit_lock(
-    field: str, *, primary_settings: FieldSettings | None, primary_name: str | None
-) -> FieldLock | None:
+def edit_lock(field: str, *, primary_settings: FieldSettings | None, primary_name: str | None) -> FieldLock | None:
     """The lock on `field`, or None when a hand edit is allowed.
 
     `primary_settings`/`primary_name` describe the connection that feeds the employee; None when no

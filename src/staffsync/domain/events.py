@@ -35,9 +35,7 @@ def events_for_change(change: EmployeeChange, *, workflows_enabled: bool, today:
     end = change.field_change("end_date")
     if end is not None:
         if end.new is None:
-            found.append(
-                Event("offboarding.cancelled", {**subject, "previous_end_date": value_to_json(end.old)})
-            )
+            found.append(Event("offboarding.cancelled", {**subject, "previous_end_date": value_to_json(end.old)}))
         elif isinstance(end.new, dt.date) and end.new >= today:
             found.append(Event("offboarding.scheduled", {**subject, "end_date": end.new.isoformat()}))
     return found

@@ -135,9 +135,7 @@ class FieldSettings:
             enabled = raw.get("enabled", True)
             mode_raw = raw.get("mode", spec.default_mode.value)
             if not isinstance(enabled, bool):
-                problems.append(
-                    Diagnostic("invalid_enabled", name, "error", f"'{name}': enabled must be a boolean")
-                )
+                problems.append(Diagnostic("invalid_enabled", name, "error", f"'{name}': enabled must be a boolean"))
                 continue
             try:
                 mode = SyncMode(str(mode_raw))

@@ -120,9 +120,7 @@ def evaluate(record: SourceEmployee, rules: FilterRules) -> FilterResult:
     if rules.teams:
         memberships = _team_memberships(record)
         if not memberships:
-            reasons.append(
-                ExclusionReason(FilterDimension.TEAM, (), "Excluded by the team filter: no team in HR")
-            )
+            reasons.append(ExclusionReason(FilterDimension.TEAM, (), "Excluded by the team filter: no team in HR"))
         elif not any(team.id in rules.teams for team in memberships):
             labels = tuple(team.label() for team in memberships)
             reasons.append(

@@ -16,9 +16,7 @@ class LifecycleStatus(StrEnum):
     DEPARTED = "departed"
 
 
-def lifecycle_status(
-    start_date: dt.date | None, end_date: dt.date | None, *, today: dt.date
-) -> LifecycleStatus:
+def lifecycle_status(start_date: dt.date | None, end_date: dt.date | None, *, today: dt.date) -> LifecycleStatus:
     """The last day of work is `end_date` itself: a person leaving today is still offboarding."""
     if end_date is not None and end_date < today:
         return LifecycleStatus.DEPARTED

@@ -74,9 +74,7 @@ def decide_field(
     return None
 
 
-def diff_fields(
-    record: SourceEmployee, current: DirectoryEmployee, settings: FieldSettings
-) -> tuple[FieldChange, ...]:
+def diff_fields(record: SourceEmployee, current: DirectoryEmployee, settings: FieldSettings) -> tuple[FieldChange, ...]:
     changes = []
     for spec in CATALOGUE:
         if spec.name in DEFERRED_FIELDS:

@@ -25,9 +25,7 @@ class Thresholds:
         defaults = cls()
         return cls(
             max_share=float(data.get("max_share", defaults.max_share)),
-            min_population_for_share=int(
-                data.get("min_population_for_share", defaults.min_population_for_share)
-            ),
+            min_population_for_share=int(data.get("min_population_for_share", defaults.min_population_for_share)),
             max_count=int(data.get("max_count", defaults.max_count)),
             hold_on_empty_feed=bool(data.get("hold_on_empty_feed", defaults.hold_on_empty_feed)),
         )

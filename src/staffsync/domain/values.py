@@ -64,9 +64,7 @@ class EmploymentTypeValue:
     raw: str | None = None
 
 
-FieldValue: TypeAlias = (
-    str | dt.date | Ref | Location | Address | EmploymentTypeValue | EmploymentStatus | None
-)
+FieldValue: TypeAlias = str | dt.date | Ref | Location | Address | EmploymentTypeValue | EmploymentStatus | None
 JSONValue: TypeAlias = Any
 
 

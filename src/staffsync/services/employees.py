@@ -57,16 +57,12 @@ def edit_employee(
     locks = [
         lock
         for name in values
-        if (
-            lock := edit_lock(name, primary_settings=settings, primary_name=primary.name if primary else None)
-        )
+        if (lock := edit_lock(name, primary_settings=settings, primary_name=primary.name if primary else None))
     ]
     if locks:
         raise FieldLocked(locks)
     changes = tuple(
-        FieldChange(name, employee.value(name), new)
-        for name, new in values.items()
-        if new != employee.value(name)
+        FieldChange(name, employee.value(name), new) for name, new in values.items() if new != employee.value(name)
     )
     if not changes:
         return None
@@ -84,9 +80,7 @@ def edit_employee(
             session.execute(
                 update(models.Employee)
                 .where(models.Employee.account_id == account_id, models.Employee.id == employee_id)
-                .values(
-                    **columns, manually_edited=edited, version=models.Employee.version + 1, updated_at=now
-                )
+                .values(**columns, manually_edited=edited, version=models.Employee.version + 1, updated_at=now)
             )
     except IntegrityError:
         raise EmailTaken(f"Another employee already has the work email {values.get('work_email')}") from None

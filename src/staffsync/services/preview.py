@@ -49,9 +49,7 @@ def preview(
         yield row
 
 
-def _row(
-    item: SourceEmployee | RejectedRecord, settings: FieldSettings, rules: FilterRules
-) -> PreviewRow | None:
+def _row(item: SourceEmployee | RejectedRecord, settings: FieldSettings, rules: FilterRules) -> PreviewRow | None:
     if isinstance(item, RejectedRecord):
         return PreviewRow(item.remote_id, None, None, None, False, (item.reason,))
     record = item.without(settings.disabled_fields())

@@ -113,9 +113,7 @@ def save_field_settings(
     return switched_off
 
 
-def save_filters(
-    session: Session, connection: models.Connection, rules: FilterRules, *, now: dt.datetime
-) -> None:
+def save_filters(session: Session, connection: models.Connection, rules: FilterRules, *, now: dt.datetime) -> None:
     connection.filters = rules.to_mapping()
     connection.settings_changed_at = now
 

@@ -76,17 +76,13 @@ def employees_by_id(session: Session, account_id: str, ids: Iterable[str]) -> di
     found: dict[str, DirectoryEmployee] = {}
     for part in chunks(sorted(set(ids))):
         rows = session.execute(
-            select(*_SNAPSHOT_COLUMNS).where(
-                models.Employee.account_id == account_id, models.Employee.id.in_(part)
-            )
+            select(*_SNAPSHOT_COLUMNS).where(models.Employee.account_id == account_id, models.Employee.id.in_(part))
         )
         found.update((row.id, _snapshot(row)) for row in rows)
     return found
 
 
-def employees_by_email(
-    session: Session, account_id: str, keys: Iterable[str]
-) -> dict[str, DirectoryEmployee]:
+def employees_by_email(session: Session, account_id: str, keys: Iterable[str]) -> dict[str, DirectoryEmployee]:
     found: dict[str, DirectoryEmployee] = {}
     for part in chunks(sorted(set(keys))):
         rows = session.execute(
@@ -346,9 +342,7 @@ def forget_manual_edits(session: Session, account_id: str, employee_id: str, fie
         )
     ).scalar()
     remaining = [name for name in (row or []) if name not in dropped]
-    session.execute(
-        update(models.Employee).where(models.Employee.id == employee_id).values(manually_edited=remaining)
-    )
+    session.execute(update(models.Employee).where(models.Employee.id == employee_id).values(manually_edited=remaining))
 
 
 def search_filter(text: str) -> Any:

@@ -73,9 +73,7 @@ class ConnectionLock:
         with self.db.transaction() as session:
             session.execute(
                 update(models.SyncLock)
-                .where(
-                    models.SyncLock.connection_id == self.connection_id, models.SyncLock.holder == self.holder
-                )
+                .where(models.SyncLock.connection_id == self.connection_id, models.SyncLock.holder == self.holder)
                 .values(expires_at=_now() + LEASE)
             )
 

@@ -181,9 +181,7 @@ def get_run(session: Session, account_id: str, run_id: str) -> models.SyncRun | 
     ).scalar_one_or_none()
 
 
-def list_runs(
-    session: Session, account_id: str, connection_id: str, *, limit: int = 50
-) -> list[models.SyncRun]:
+def list_runs(session: Session, account_id: str, connection_id: str, *, limit: int = 50) -> list[models.SyncRun]:
     return list(
         session.execute(
             select(models.SyncRun)

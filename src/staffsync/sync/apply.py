@@ -108,9 +108,7 @@ def _apply_chunk(
 ) -> int:
     account_id, connection_id = run.account_id, run.connection_id
     creates = [c for c in chunk if c.action is ChangeAction.CREATE]
-    employee_store.insert_employees(
-        session, [_employee_row(c, account_id, connection_id, now) for c in creates]
-    )
+    employee_store.insert_employees(session, [_employee_row(c, account_id, connection_id, now) for c in creates])
     employee_store.insert_links(
         session,
         [
@@ -175,9 +173,7 @@ def _workflows_enabled(snapshot: DirectoryEmployee | None) -> bool:
     return snapshot is None or not snapshot.hidden
 
 
-def _employee_row(
-    change: EmployeeChange, account_id: str, connection_id: str, now: dt.datetime
-) -> dict[str, Any]:
+def _employee_row(change: EmployeeChange, account_id: str, connection_id: str, now: dt.datetime) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": change.employee_id,
         "account_id": account_id,
@@ -206,9 +202,7 @@ def _update_row(change: EmployeeChange, connection_id: str, now: dt.datetime) ->
     return row
 
 
-def _relink(
-    session: Session, change: EmployeeChange, *, account_id: str, connection_id: str, now: dt.datetime
-) -> None:
+def _relink(session: Session, change: EmployeeChange, *, account_id: str, connection_id: str, now: dt.datetime) -> None:
     if change.superseded_remote_id is not None:
         employee_store.deactivate_link(
             session,

@@ -165,86 +165,38 @@ def run_sync(
                 run.status = RunStatus.SUCCEEDED
             elif verdict.hold:
                 run.status = RunStatus.HELD
-                outbox.insert_events(
-                    session,
-                    outbox.event_rows(
-                        [
-                            Event(
-                                "sync.held",
-                                {
-                                    "run_id": run.id,
-                                    "connection_id": connection_id,
-                                    "reasons": list(verdict.reasons),
-                                    "counts": _counts(run),
-                                },
-                            )
-                        ],
-                        account_id=account_id,
-                        now=finished,
-                    ),
-                )
+                _emit(session, run, "sync.held", finished, reasons=list(verdict.reasons), counts=_counts(run))
             else:
                 apply_run(session, run, now=finished, today=day, refuse_conflicts=False)
                 touch_seen(session, run, planner.seen, now=finished)
                 _mark_synced(session, run, connection_id, is_full=is_full)
                 run.status = RunStatus.SUCCEEDED
-                outbox.insert_events(
-                    session,
-                    outbox.event_rows(
-                        [
-                            Event(
-                                "sync.succeeded",
-                                {"run_id": run.id, "connection_id": connection_id, "counts": _counts(run)},
-                            )
-                        ],
-                        account_id=account_id,
-                        now=finished,
-                    ),
-                )
+                _emit(session, run, "sync.succeeded", finished, counts=_counts(run))
             timings["apply_s"] = round(time.perf_counter() - clock, 3)
             run.timings = timings
             run.finished_at = finished
-            return SyncOutcome(
-                run.id, run.status, run.kind, dry_run, _counts(run), None, list(verdict.reasons)
-            )
+            return SyncOutcome(run.id, run.status, run.kind, dry_run, _counts(run), None, list(verdict.reasons))
 
 
 def approve_run(
     db: Database, run_id: str, *, account_id: str, actor: str, now: Callable[[], dt.datetime] = utc_now
 ) -> SyncOutcome:
     """Applies exactly the held plan, or refuses (ApprovalConflict) if any of its people changed since."""
-    with db.transaction() as session:
+    with db.session() as session:
+        connection_id = _held_run(session, account_id, run_id).connection_id
+    # The lock first, then the transaction: SQLite's lease row is written on a connection of its own.
+    with connection_lock(db, connection_id), db.transaction() as session:
         run = _held_run(session, account_id, run_id)
-        with connection_lock(db, run.connection_id):
-            account = session.get(models.Account, account_id)
-            assert account is not None
-            moment = now()
-            apply_run(
-                session, run, now=moment, today=account_today(account.timezone, moment), refuse_conflicts=True
-            )
-            _mark_synced(session, run, run.connection_id, is_full=run.kind == "full")
-            run.status = RunStatus.SUCCEEDED
-            run.resolved_by = actor
-            run.resolved_at = moment
-            outbox.insert_events(
-                session,
-                outbox.event_rows(
-                    [
-                        Event(
-                            "sync.succeeded",
-                            {
-                                "run_id": run.id,
-                                "connection_id": run.connection_id,
-                                "counts": _counts(run),
-                                "approved_by": actor,
-                            },
-                        )
-                    ],
-                    account_id=account_id,
-                    now=moment,
-                ),
-            )
-            return SyncOutcome(run.id, run.status, run.kind, False, _counts(run))
+        account = session.get(models.Account, account_id)
+        assert account is not None
+        moment = now()
+        apply_run(session, run, now=moment, today=account_today(account.timezone, moment), refuse_conflicts=True)
+        _mark_synced(session, run, run.connection_id, is_full=run.kind == "full")
+        run.status = RunStatus.SUCCEEDED
+        run.resolved_by = actor
+        run.resolved_at = moment
+        _emit(session, run, "sync.succeeded", moment, approved_by=actor)
+        return SyncOutcome(run.id, run.status, run.kind, False, _counts(run))
 
 
 def discard_run(
@@ -264,19 +216,7 @@ def discard_run(
         run.status = RunStatus.DISCARDED
         run.resolved_by = actor
         run.resolved_at = moment
-        outbox.insert_events(
-            session,
-            outbox.event_rows(
-                [
-                    Event(
-                        "sync.discarded",
-                        {"run_id": run.id, "connection_id": run.connection_id, "discarded_by": actor},
-                    )
-                ],
-                account_id=account_id,
-                now=moment,
-            ),
-        )
+        _emit(session, run, "sync.discarded", moment, discarded_by=actor)
         return SyncOutcome(run.id, run.status, run.kind, False, _counts(run))
 
 
@@ -284,27 +224,24 @@ class RunNotHeld(RuntimeError):
     pass
 
 
+def _emit(session: Session, run: models.SyncRun, event_type: str, now: dt.datetime, **data: object) -> None:
+    event = Event(event_type, {"run_id": run.id, "connection_id": run.connection_id, **data})
+    outbox.insert_events(session, outbox.event_rows([event], account_id=run.account_id, now=now))
+
+
 def _held_run(session: Session, account_id: str, run_id: str) -> models.SyncRun:
     run = run_store.get_run(session, account_id, run_id)
     if run is None:
         raise LookupError(f"No sync run {run_id} in this account")
     if run.status != RunStatus.HELD:
-        raise RunNotHeld(
-            f"Run {run_id} is {run.status}, not held: only held runs can be approved or discarded"
-        )
+        raise RunNotHeld(f"Run {run_id} is {run.status}, not held: only held runs can be approved or discarded")
     return run
 
 
-def _wants_full(
-    connection: models.Connection, connector: HRConnector, full: bool | None, now: dt.datetime
-) -> bool:
+def _wants_full(connection: models.Connection, connector: HRConnector, full: bool | None, now: dt.datetime) -> bool:
     if full is not None:
         return full or not connector.supports_incremental
-    if (
-        not connector.supports_incremental
-        or connection.watermark is None
-        or connection.last_full_sync_at is None
-    ):
+    if not connector.supports_incremental or connection.watermark is None or connection.last_full_sync_at is None:
         return True
     if connection.settings_changed_at > connection.last_full_sync_at:
         return True
@@ -362,9 +299,7 @@ def _fail(
         )
     with db.transaction() as session:
         session.execute(
-            delete(models.Change).where(
-                models.Change.account_id == run.account_id, models.Change.run_id == run.id
-            )
+            delete(models.Change).where(models.Change.account_id == run.account_id, models.Change.run_id == run.id)
         )
         run = session.merge(run)
         run.status = RunStatus.FAILED
@@ -378,17 +313,5 @@ def _fail(
         if connection is not None:
             connection.status = "broken" if kind == "credentials_rejected" else "failing"
             connection.status_message = message
-        outbox.insert_events(
-            session,
-            outbox.event_rows(
-                [
-                    Event(
-                        "sync.failed",
-                        {"run_id": run.id, "connection_id": run.connection_id, "error": message},
-                    )
-                ],
-                account_id=run.account_id,
-                now=now,
-            ),
-        )
+        _emit(session, run, "sync.failed", now, error=message)
         return SyncOutcome(run.id, RunStatus.FAILED, run.kind, run.dry_run, _counts(run), message)

@@ -122,9 +122,7 @@ class RunPlanner:
         by_email = employee_store.employees_by_email(
             session, self.account_id, [key for r in records if not r.deleted and (key := r.work_email_key)]
         )
-        linked = employee_store.employees_by_id(
-            session, self.account_id, [link.employee_id for link in links.values()]
-        )
+        linked = employee_store.employees_by_id(session, self.account_id, [link.employee_id for link in links.values()])
         email_links = employee_store.active_links_by_employee(
             session, self.account_id, self.connection_id, [e.id for e in by_email.values()]
         )
@@ -209,9 +207,7 @@ class RunPlanner:
                 record.manager,
                 current_manager=employee.value("manager") if employee is not None else None,  # type: ignore[arg-type]
                 edited_by_hand=employee is not None and "manager" in employee.manually_edited,
-                version=employee.version
-                if employee is not None and found.kind is not MatchKind.NEW
-                else None,
+                version=employee.version if employee is not None and found.kind is not MatchKind.NEW else None,
             )
 
     def _guard_email(
@@ -223,11 +219,7 @@ class RunPlanner:
         record: SourceEmployee,
     ) -> EmployeeChange | None:
         """A new work email that already belongs to someone else is not applied: it would merge two people."""
-        if (
-            change is None
-            or change.action is ChangeAction.CREATE
-            or change.field_change("work_email") is None
-        ):
+        if change is None or change.action is ChangeAction.CREATE or change.field_change("work_email") is None:
             return change
         owner = email_employee.id if email_employee is not None else self._email_claims.get(key)
         if owner is None or owner == employee_id:
@@ -247,9 +239,7 @@ class RunPlanner:
 
     def _retract(self, session: Session, employee_id: str, claim: _Claim, winner: str) -> None:
         """An old record of a person (terminated) gives way to their current one found later in the stream."""
-        kept = [
-            c for c in self._changes if not (c.employee_id == employee_id and c.remote_id == claim.remote_id)
-        ]
+        kept = [c for c in self._changes if not (c.employee_id == employee_id and c.remote_id == claim.remote_id)]
         if len(kept) == len(self._changes):
             run_store.retract_change(session, self.account_id, self.run_id, employee_id, claim.remote_id)
         self._changes = kept
@@ -323,9 +313,7 @@ class RunPlanner:
             if link.remote_id not in self.seen
         ]
         for part in employee_store.chunks(unseen):
-            employees = employee_store.employees_by_id(
-                session, self.account_id, [link.employee_id for link in part]
-            )
+            employees = employee_store.employees_by_id(session, self.account_id, [link.employee_id for link in part])
             for link in part:
                 employee = employees.get(link.employee_id)
                 if employee is not None and employee.id not in self._claims:
@@ -380,8 +368,6 @@ class RunPlanner:
             change = decide_field("manager", resolved[ref.employee_id], snapshot, self.settings["manager"])
             if change is not None:
                 self._changes.append(
-                    EmployeeChange(
-                        ChangeAction.UPDATE, ref.employee_id, ref.remote_id, ref.version, (change,)
-                    )
+                    EmployeeChange(ChangeAction.UPDATE, ref.employee_id, ref.remote_id, ref.version, (change,))
                 )
         self.flush(session)

@@ -139,9 +139,7 @@ def upgrade() -> None:
         sa.Column("work_email_key", sa.String(length=320), nullable=True),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
-        sa.Column(
-            "team", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
-        ),
+        sa.Column("team", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True),
         sa.Column("team_name", sa.String(length=200), nullable=True),
         sa.Column("manager", sa.String(length=36), nullable=True),
         sa.Column(
@@ -200,9 +198,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=36), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.Column("occurred_at", staffsync.storage.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
-        ),
+        sa.Column("data", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
         sa.Column("delivered_at", staffsync.storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -214,9 +210,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_events_account_id"), ["account_id"], unique=False)
-        batch_op.create_index(
-            "ix_outbox_events_account_occurred", ["account_id", "occurred_at"], unique=False
-        )
+        batch_op.create_index("ix_outbox_events_account_occurred", ["account_id", "occurred_at"], unique=False)
 
     op.create_table(
         "source_links",
@@ -301,9 +295,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sync_runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_runs_account_id"), ["account_id"], unique=False)
-        batch_op.create_index(
-            "ix_sync_runs_connection_started", ["connection_id", "started_at"], unique=False
-        )
+        batch_op.create_index("ix_sync_runs_connection_started", ["connection_id", "started_at"], unique=False)
 
     op.create_table(
         "changes",

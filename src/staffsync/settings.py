@@ -1,0 +1,57 @@
+"""The one settings object: environment variables prefixed `STAFFSYNC_`, and a `.env` file.
+
+`get_settings()` builds a fresh object on every call, on purpose: nothing is cached at import
+time, so a test that changes the environment (``monkeypatch.setenv("STAFFSYNC_DATA_DIR", ...)``)
+sees its change on the next call. Tests that must not read the developer's `.env` or environment
+build the object directly: ``Settings(_env_file=None, data_dir=tmp_path)`` (explicit arguments win
+over environment variables). Long-running shells (the app, the worker) call `get_settings()` once at
+start-up and pass the object down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATABASE_FILE_NAME = "staffsync.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STAFFSYNC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        # `STAFFSYNC_DATABASE_URL=` in a shell or `.env` means "use the default", not "empty URL".
+        env_ignore_empty=True,
+        # A `.env` is shared with other tools (and the test suite's own STAFFSYNC_TEST_* variables):
+        # keys that are not ours must not stop the application from starting.
+        extra="ignore",
+    )
+
+    data_dir: Path = Path(".staffsync")
+    database_url: str | None = None
+    secret_keys: SecretStr | None = None
+    kombo_api_key: SecretStr | None = None
+    kombo_base_url: str = "https://api.kombo.dev/v1"
+    queue: Literal["embedded", "procrastinate"] = "embedded"
+    sync_interval_minutes: int = Field(default=60, ge=1)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        # `.env` files are not expanded by a shell, so `~/staffsync` would otherwise become a
+        # directory literally named "~" under the working directory.
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / DATABASE_FILE_NAME).as_posix()}"
+
+
+def get_settings() -> Settings:
+    return Settings()
