@@ -41,9 +41,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - turn a missing server into one clear line
+    except Exception as error:
         pytest.fail(
-            f"PostgreSQL at {server.render_as_string(hide_password=True)} is not reachable ({error.__class__.__name__}). "
+            f"PostgreSQL at {server.render_as_string(hide_password=True)} is not reachable "
+            f"({error.__class__.__name__}). "
             "Start it, point STAFFSYNC_TEST_DATABASE_URL at one, or set STAFFSYNC_TEST_DATABASES=sqlite."
         )
     url = server.set(database=name).render_as_string(hide_password=False)

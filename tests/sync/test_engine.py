@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from conftest import NOW, TODAY, Directory, ListSource, make_directory, person
+from fakes import NOW, TODAY, Directory, ListSource, make_directory, person
 from staffsync.domain.fields import FieldSettings
 from staffsync.domain.filters import FilterRules
 from staffsync.domain.records import RejectedRecord
