@@ -36,6 +36,8 @@ def events_for_change(change: EmployeeChange, *, workflows_enabled: bool, today:
     if end is not None:
         if end.new is None:
             found.append(Event("offboarding.cancelled", {**subject, "previous_end_date": value_to_json(end.old)}))
-        elif isinstance(end.new, dt.date) and end.new >= today:
+        elif isinstance(end.new, dt.date) and (end.new >= today or change.action is not ChangeAction.CREATE):
+            # A departure entered after the last day is the most urgent offboarding of all; only people
+            # who left before the directory ever knew them start none.
             found.append(Event("offboarding.scheduled", {**subject, "end_date": end.new.isoformat()}))
     return found

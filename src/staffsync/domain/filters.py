@@ -137,6 +137,7 @@ def evaluate(record: SourceEmployee, rules: FilterRules) -> FilterResult:
 
 
 def _team_memberships(record: SourceEmployee) -> tuple[Ref, ...]:
-    if record.teams:
+    """The primary team counts even when a connector forgot to list it among the memberships."""
+    if record.team is None or record.team in record.teams:
         return record.teams
-    return (record.team,) if record.team is not None else ()
+    return (record.team, *record.teams)

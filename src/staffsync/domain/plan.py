@@ -147,9 +147,14 @@ def unseen_links(active_links: Iterable[SourceLink], seen_remote_ids: set[str]) 
 
 
 def count_new_end_dates(changes: Iterable[EmployeeChange]) -> int:
-    """End dates appearing where there were none: offboardings a run would start."""
+    """End dates appearing where there were none on people already linked: offboardings a run would start.
+
+    New people are not counted: a first sync of a source full of former employees is no mass offboarding."""
     return sum(
         1
         for change in changes
-        if (end := change.field_change("end_date")) is not None and end.old is None and end.new is not None
+        if change.action is not ChangeAction.CREATE
+        and (end := change.field_change("end_date")) is not None
+        and end.old is None
+        and end.new is not None
     )

@@ -26,7 +26,7 @@ def rejection(record: SourceEmployee) -> RejectedRecord | None:
         return RejectedRecord(
             record.remote_id, f"Professional email {record.work_email!r} is not a valid address", "work_email"
         )
-    if not (record.first_name or record.last_name):
+    if not ((record.first_name or "").strip() or (record.last_name or "").strip()):
         return RejectedRecord(record.remote_id, "Neither first nor last name is set in the HR system", "last_name")
     if record.start_date and record.end_date and record.end_date < record.start_date:
         return RejectedRecord(
