@@ -165,9 +165,7 @@ def test_an_account_id_that_prefixes_the_owner_is_still_another_account(tmp_path
 
 
 @pytest.mark.parametrize("account_id", ["", "acc\x00evil"])
-def test_account_ids_that_would_make_the_binding_ambiguous_are_refused(
-    tmp_path: Path, account_id: str
-) -> None:
+def test_account_ids_that_would_make_the_binding_ambiguous_are_refused(tmp_path: Path, account_id: str) -> None:
     cipher = CredentialCipher.from_settings(keyed_settings(tmp_path, Fernet.generate_key()))
 
     with pytest.raises(ValueError, match="account_id"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -67,24 +67,38 @@ FIELDS: Mapping[str, FieldSpec] = {spec.name: spec for spec in CATALOGUE}
 FIELD_NAMES: tuple[str, ...] = tuple(FIELDS)
 
 
+def _date(data: JSONValue) -> FieldValue:
+    return data if isinstance(data, dt.date) else dt.date.fromisoformat(data)
+
+
+def _address(data: JSONValue) -> FieldValue:
+    return Address(
+        data.get("street"), data.get("city"), data.get("postal_code"), data.get("region"), data.get("country")
+    )
+
+
+_DECODERS: Mapping[ValueKind, Callable[[JSONValue], FieldValue]] = {
+    "text": str,
+    "email": str,
+    "employee": str,
+    "date": _date,
+    "ref": lambda data: Ref(data["id"], data.get("name")),
+    "location": lambda data: Location(data["id"], data.get("name"), data.get("country")),
+    "address": _address,
+    "employment_type": lambda data: EmploymentTypeValue(EmploymentType(data["type"]), data.get("raw")),
+    "employment_status": EmploymentStatus,
+}
+# Resolved once: decoding runs for every field of every person of every sync.
+_FIELD_DECODERS: Mapping[str, Callable[[JSONValue], FieldValue]] = {
+    spec.name: _DECODERS[spec.kind] for spec in CATALOGUE
+}
+
+
 def value_from_json(field: str, data: JSONValue) -> FieldValue:
     """The inverse of `values.value_to_json`, guided by the catalogue's kind for the field."""
     if data is None:
         return None
-    kind = FIELDS[field].kind
-    if kind in ("text", "email", "employee"):
-        return str(data)
-    if kind == "date":
-        return dt.date.fromisoformat(data)
-    if kind == "ref":
-        return Ref(id=data["id"], name=data.get("name"))
-    if kind == "location":
-        return Location(id=data["id"], name=data.get("name"), country=data.get("country"))
-    if kind == "address":
-        return Address(**{k: data.get(k) for k in ("street", "city", "postal_code", "region", "country")})
-    if kind == "employment_type":
-        return EmploymentTypeValue(type=EmploymentType(data["type"]), raw=data.get("raw"))
-    return EmploymentStatus(data)
+    return _FIELD_DECODERS[field](data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
@@ -21,7 +22,12 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgresql = self.url.get_backend_name() == "postgresql"
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            # Every employee row carries several JSON columns: orjson makes syncs of 100,000 people affordable.
+            "json_serializer": _dump_json,
+            "json_deserializer": orjson.loads,
+        }
         if self.is_sqlite:
             database = self.url.database
             if database and database != ":memory:":
@@ -68,3 +74,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _dump_json(value: Any) -> str:
+    return orjson.dumps(value).decode()

@@ -49,21 +49,12 @@ def column_values(field: str, value: FieldValue) -> dict[str, Any]:
     return columns
 
 
-def _field_value(field: str, raw: Any) -> FieldValue:
-    if raw is None:
-        return None
-    kind = FIELDS[field].kind
-    if kind == "date":
-        return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
-    return value_from_json(field, raw)
-
-
 def _snapshot(row: Any) -> DirectoryEmployee:
     mapping = row._mapping
     return DirectoryEmployee(
         id=mapping["id"],
         version=mapping["version"],
-        values={name: _field_value(name, mapping[name]) for name in FIELD_NAMES},
+        values={name: value_from_json(name, mapping[name]) for name in FIELD_NAMES},
         manually_edited=frozenset(mapping["manually_edited"] or ()),
         primary_connection_id=mapping["primary_connection_id"],
         detached=mapping["detached_at"] is not None,
@@ -362,3 +353,18 @@ def values_as_columns(values: Mapping[str, FieldValue]) -> dict[str, Any]:
     for name, value in values.items():
         columns.update(column_values(name, value))
     return columns
+
+
+def hidden_among(session: Session, account_id: str, ids: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(sorted(set(ids))):
+        found.update(
+            session.execute(
+                select(models.Employee.id).where(
+                    models.Employee.account_id == account_id,
+                    models.Employee.id.in_(part),
+                    models.Employee.hidden.is_(True),
+                )
+            ).scalars()
+        )
+    return found

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from staffsync.domain.directory import DirectoryEmployee
 from staffsync.domain.events import events_for_change
 from staffsync.domain.fields import FIELD_NAMES
 from staffsync.domain.plan import ChangeAction, EmployeeChange
@@ -126,7 +125,7 @@ def _apply_chunk(
         ],
     )
     existing_ids = [c.employee_id for c in chunk if c.action is not ChangeAction.CREATE]
-    flags = employee_store.employees_by_id(session, account_id, existing_ids)
+    hidden = employee_store.hidden_among(session, account_id, existing_ids)
     updates: list[dict[str, Any]] = []
     for change in chunk:
         if change.action in (ChangeAction.UPDATE, ChangeAction.LINK):
@@ -158,19 +157,13 @@ def _apply_chunk(
     events = [
         event
         for change in chunk
-        for event in events_for_change(
-            change, workflows_enabled=_workflows_enabled(flags.get(change.employee_id)), today=today
-        )
+        # Hidden people keep syncing but start no onboarding or offboarding.
+        for event in events_for_change(change, workflows_enabled=change.employee_id not in hidden, today=today)
     ]
     for event in events:
         event.data["run_id"] = run.id
     outbox.insert_events(session, outbox.event_rows(events, account_id=account_id, now=now))
     return len(events)
-
-
-def _workflows_enabled(snapshot: DirectoryEmployee | None) -> bool:
-    """Hidden people keep syncing but start no onboarding or offboarding."""
-    return snapshot is None or not snapshot.hidden
 
 
 def _employee_row(change: EmployeeChange, account_id: str, connection_id: str, now: dt.datetime) -> dict[str, Any]:

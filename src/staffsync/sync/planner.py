@@ -27,7 +27,7 @@ from staffsync.domain.plan import (
     plan_detachment,
     plan_record,
 )
-from staffsync.domain.records import RejectedRecord, SourceEmployee
+from staffsync.domain.records import RejectedRecord, SourceEmployee, normalise_email
 from staffsync.domain.validation import rejection
 from staffsync.domain.values import EmploymentStatus
 from staffsync.storage import employees as employee_store
@@ -119,12 +119,25 @@ class RunPlanner:
         links = employee_store.links_by_remote_id(
             session, self.account_id, self.connection_id, [r.remote_id for r in records]
         )
-        by_email = employee_store.employees_by_email(
-            session, self.account_id, [key for r in records if not r.deleted and (key := r.work_email_key)]
-        )
         linked = employee_store.employees_by_id(session, self.account_id, [link.employee_id for link in links.values()])
+        # Most people keep their link and their email: look up by email only those who do not.
+        by_email = {
+            key: employee
+            for employee in linked.values()
+            if isinstance(email := employee.value("work_email"), str) and (key := normalise_email(email))
+        }
+        by_email.update(
+            employee_store.employees_by_email(
+                session,
+                self.account_id,
+                [key for r in records if not r.deleted and (key := r.work_email_key) and key not in by_email],
+            )
+        )
         email_links = employee_store.active_links_by_employee(
-            session, self.account_id, self.connection_id, [e.id for e in by_email.values()]
+            session, self.account_id, self.connection_id, [e.id for e in by_email.values() if e.id not in linked]
+        )
+        email_links.update(
+            (link.employee_id, link) for link in links.values() if link.active and link.employee_id in linked
         )
         for record in records:
             self._plan_record(session, record, links.get(record.remote_id), linked, by_email, email_links)
