@@ -453,3 +453,14 @@ def test_employment_type_keeps_the_raw_provider_value(directory: Directory) -> N
     directory.source.replace("r1", employment_type=EmploymentTypeValue(EmploymentType.OTHER, "WORKING_STUDENT"))
     directory.sync()
     assert directory.employee("person1@acme.test").employment_type == {"type": "other", "raw": "WORKING_STUDENT"}
+
+
+def test_today_is_the_accounts_today_not_the_servers(db: Database) -> None:
+    # 23:30 UTC on 1 March is already 2 March in Berlin, the account's time zone.
+    late_evening = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
+    directory = make_directory(db, ListSource([person(1, start_date=dt.date(2026, 3, 2))]))
+    directory.sync(now=lambda: late_evening, today=None)
+    directory.source.replace("r1", start_date=dt.date(2026, 3, 1))
+    directory.sync(now=lambda: late_evening, today=None)
+    # Moved to "yesterday" in Berlin: no new onboarding is scheduled for a start date in the past.
+    assert [e.type for e in directory.events()].count("onboarding.scheduled") == 1
