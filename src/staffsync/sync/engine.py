@@ -140,7 +140,7 @@ def run_sync(
         with db.transaction() as session:
             if is_full:
                 planner.plan_unseen(session)
-            planner.plan_managers(session)
+            planner.plan_managers(session, complete_fetch=is_full)
             planner.flush(session)
         timings["finish_plan_s"] = round(time.perf_counter() - clock, 3)
 

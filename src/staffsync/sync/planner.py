@@ -22,6 +22,7 @@ from staffsync.domain.matching import MatchKind, match
 from staffsync.domain.plan import (
     ChangeAction,
     EmployeeChange,
+    FieldChange,
     count_new_end_dates,
     decide_field,
     plan_detachment,
@@ -86,7 +87,9 @@ class RunPlanner:
         self.run_links: dict[str, str] = {}
         self._claims: dict[str, _Claim] = {}
         self._email_claims: dict[str, str] = {}
+        # Manager references not resolvable when met (the manager comes later in the stream, or not at all).
         self._managers: dict[str, _ManagerRef] = {}
+        self._manager_of: dict[str, str | None] = {}
         self._changes: list[EmployeeChange] = []
         self._issues: list[dict[str, Any]] = []
         self._disabled = settings.disabled_fields()
@@ -209,19 +212,52 @@ class RunPlanner:
         self._claims[employee_id] = _Claim(record.remote_id, current)
         self._email_claims[key] = employee_id
         self.run_links[record.remote_id] = employee_id
+        if feeds and self.settings["manager"].enabled:
+            change = self._plan_manager(record, found.employee, found.kind, change, employee_id)
         if change is not None:
             self._changes.append(change)
             self.new_end_dates += count_new_end_dates([change])
-        if feeds and self.settings["manager"].enabled:
-            employee = found.employee
-            self._managers[employee_id] = _ManagerRef(
-                employee_id,
-                record.remote_id,
-                record.manager,
-                current_manager=employee.value("manager") if employee is not None else None,  # type: ignore[arg-type]
-                edited_by_hand=employee is not None and "manager" in employee.manually_edited,
-                version=employee.version if employee is not None and found.kind is not MatchKind.NEW else None,
+
+    def _plan_manager(
+        self,
+        record: SourceEmployee,
+        employee: DirectoryEmployee | None,
+        kind: MatchKind,
+        change: EmployeeChange | None,
+        employee_id: str,
+    ) -> EmployeeChange | None:
+        """A manager already met in this run is decided now, inside the person's own change; any other
+        waits for plan_managers, once every person of the run is known."""
+        ref = _ManagerRef(
+            employee_id,
+            record.remote_id,
+            record.manager,
+            current_manager=employee.value("manager") if employee is not None else None,  # type: ignore[arg-type]
+            edited_by_hand=employee is not None and "manager" in employee.manually_edited,
+            version=employee.version if employee is not None and kind is not MatchKind.NEW else None,
+        )
+        manager_id = self.run_links.get(record.manager) if record.manager is not None else None
+        if record.manager is not None and manager_id is None:
+            self._managers[employee_id] = ref
+            return change
+        self._manager_of[employee_id] = manager_id
+        manager_change = self._manager_change(ref, manager_id)
+        if manager_change is None:
+            return change
+        if change is None:
+            return EmployeeChange(
+                ChangeAction.UPDATE, employee_id, record.remote_id, ref.version, (manager_change,), takes_primary=True
             )
+        return replace(change, fields=(*change.fields, manager_change))
+
+    def _manager_change(self, ref: _ManagerRef, manager_id: str | None) -> FieldChange | None:
+        snapshot = DirectoryEmployee(
+            ref.employee_id,
+            ref.version or 0,
+            {"manager": ref.current_manager},
+            manually_edited=frozenset({"manager"}) if ref.edited_by_hand else frozenset(),
+        )
+        return decide_field("manager", manager_id, snapshot, self.settings["manager"])
 
     def _guard_email(
         self,
@@ -258,6 +294,7 @@ class RunPlanner:
         self._changes = kept
         self.run_links.pop(claim.remote_id, None)
         self._managers.pop(employee_id, None)
+        self._manager_of.pop(employee_id, None)
         self._issue(
             "superseded_record",
             f"Remote id {claim.remote_id} is an older record of the person now fed by remote id {winner}",
@@ -333,14 +370,22 @@ class RunPlanner:
                     self._detach(link, employee, "No longer returned by the HR system")
             self.flush(session)
 
-    def plan_managers(self, session: Session) -> None:
+    def plan_managers(self, session: Session, *, complete_fetch: bool) -> None:
+        """After a complete fetch everyone in scope is in this run; an incremental one also trusts the links
+        of people it did not fetch, unless this very run excluded them."""
         refs = self._managers
         outside = {
             ref.manager_remote_id
             for ref in refs.values()
-            if ref.manager_remote_id is not None and ref.manager_remote_id not in self.run_links
+            if ref.manager_remote_id is not None
+            and ref.manager_remote_id not in self.run_links
+            and ref.manager_remote_id not in self.excluded_ids
         }
-        known = employee_store.remote_ids_to_employees(session, self.account_id, self.connection_id, outside)
+        known = (
+            {}
+            if complete_fetch
+            else employee_store.remote_ids_to_employees(session, self.account_id, self.connection_id, outside)
+        )
         resolved: dict[str, str | None] = {}
         for ref in refs.values():
             manager_id, issue = resolve_manager(
@@ -359,26 +404,22 @@ class RunPlanner:
                     field="manager",
                 )
             resolved[ref.employee_id] = manager_id
+        self._manager_of.update(resolved)
         graph = employee_store.manager_graph(session, self.account_id, self.connection_id)
-        graph.update(resolved)
-        for cycle in find_cycles(graph, starts=list(resolved)):
-            chain = " → ".join([*cycle, cycle[0]])
+        graph.update(self._manager_of)
+        remote_of = {employee_id: remote for remote, employee_id in self.run_links.items()}
+        for cycle in find_cycles(graph, starts=list(self._manager_of)):
+            chain = " → ".join(remote_of.get(member, member) for member in [*cycle, cycle[0]])
             for member in cycle:
                 self._issue(
                     "manager_cycle",
                     f"The manager chain loops ({chain}); fix it in the HR system",
                     employee_id=member,
-                    remote_id=refs[member].remote_id if member in refs else None,
+                    remote_id=remote_of.get(member),
                     field="manager",
                 )
         for ref in refs.values():
-            snapshot = DirectoryEmployee(
-                ref.employee_id,
-                ref.version or 0,
-                {"manager": ref.current_manager},
-                manually_edited=frozenset({"manager"}) if ref.edited_by_hand else frozenset(),
-            )
-            change = decide_field("manager", resolved[ref.employee_id], snapshot, self.settings["manager"])
+            change = self._manager_change(ref, resolved[ref.employee_id])
             if change is not None:
                 self._changes.append(
                     EmployeeChange(ChangeAction.UPDATE, ref.employee_id, ref.remote_id, ref.version, (change,))
