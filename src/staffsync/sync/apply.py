@@ -21,6 +21,8 @@ from staffsync.storage import runs as run_store
 from staffsync.storage.runs import ChangeStatus
 
 CHUNK = 1000
+# Every row of one executemany must carry the same keys: new employees start from all-empty columns.
+_BLANK_COLUMNS = employee_store.values_as_columns(dict.fromkeys(FIELD_NAMES))
 
 
 class ApprovalConflict(RuntimeError):
@@ -178,8 +180,7 @@ def _employee_row(change: EmployeeChange, account_id: str, connection_id: str, n
         "created_at": now,
         "updated_at": now,
     }
-    # Every row of one executemany must carry the same keys: start from all-empty field columns.
-    row.update(employee_store.values_as_columns(dict.fromkeys(FIELD_NAMES)))
+    row.update(_BLANK_COLUMNS)
     row.update(employee_store.values_as_columns({c.field: c.new for c in change.fields}))
     return row
 
