@@ -464,3 +464,45 @@ def test_today_is_the_accounts_today_not_the_servers(db: Database) -> None:
     directory.sync(now=lambda: late_evening, today=None)
     # Moved to "yesterday" in Berlin: no new onboarding is scheduled for a start date in the past.
     assert [e.type for e in directory.events()].count("onboarding.scheduled") == 1
+
+
+def test_a_manager_excluded_by_the_filters_is_reported_out_of_scope(db: Database) -> None:
+    boss = person(9, legal_entity=Ref("le-fr", "Acme SAS"))
+    directory = make_directory(db, ListSource([person(1, manager="r9"), boss]))
+    set_filters(directory, legal_entities=["le-de"])
+    outcome = directory.sync()
+    issues = [i for i in directory.issues(outcome.run_id) if i.field == "manager"]
+    assert [(i.remote_id, i.code) for i in issues] == [("r1", "manager_out_of_scope")]
+    assert directory.employee("person1@acme.test").manager is None
+
+
+def test_incremental_runs_start_at_the_watermark_and_never_detach(db: Database) -> None:
+    source = ListSource([person(n) for n in range(1, 6)], supports_incremental=True)
+    directory = make_directory(db, source)
+    first = directory.sync()
+    assert first.kind == "full" and source.requests[-1].updated_after is None
+
+    source.remove("r5")
+    later = NOW + dt.timedelta(hours=1)
+    second = directory.sync(now=lambda: later)
+
+    assert second.kind == "incremental"
+    assert source.requests[-1].updated_after == NOW
+    assert second.counts["detached"] == 0
+    assert directory.employee("person5@acme.test").detached_at is None
+
+
+def test_a_full_fetch_runs_daily_and_whenever_settings_change(db: Database) -> None:
+    source = ListSource([person(n) for n in range(1, 6)], supports_incremental=True)
+    directory = make_directory(db, source)
+    directory.sync()
+    assert directory.sync(now=lambda: NOW + dt.timedelta(hours=1)).kind == "incremental"
+    assert directory.sync(now=lambda: NOW + dt.timedelta(hours=25)).kind == "full"
+    set_filters(directory, teams=["team-eng"])
+    with directory.db.transaction() as session:
+        session.execute(
+            update(models.Connection)
+            .where(models.Connection.id == directory.connection_id)
+            .values(settings_changed_at=NOW + dt.timedelta(hours=26))
+        )
+    assert directory.sync(now=lambda: NOW + dt.timedelta(hours=27)).kind == "full"
