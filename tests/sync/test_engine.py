@@ -506,3 +506,42 @@ def test_a_full_fetch_runs_daily_and_whenever_settings_change(db: Database) -> N
             .values(settings_changed_at=NOW + dt.timedelta(hours=26))
         )
     assert directory.sync(now=lambda: NOW + dt.timedelta(hours=27)).kind == "full"
+
+
+def test_a_newer_run_supersedes_an_older_held_plan(big_directory: Directory) -> None:
+    big_directory.source.records = []
+    first = big_directory.sync()
+    second = big_directory.sync()
+    assert first.status == second.status == "held"
+    with big_directory.db.session() as session:
+        older = session.get(models.SyncRun, first.run_id)
+        assert older is not None and older.status == "discarded"
+        assert older.resolved_by == f"superseded by run {second.run_id}"
+    with pytest.raises(RuntimeError, match="not held"):
+        approve_run(big_directory.db, first.run_id, account_id=big_directory.account_id, actor="admin:alice")
+
+
+def test_losing_one_of_two_sources_detaches_the_link_not_the_employee(directory: Directory) -> None:
+    directory.sync()
+    second = directory.add_connection("BambooHR US", priority=5)
+    other = ListSource([person(1, remote_id="b-1")])
+    directory.sync(source=other, connection_id=second)
+    other.records = []
+    other.records.append(person(2, remote_id="b-2"))
+    directory.sync(source=other, connection_id=second)
+
+    person1 = directory.employee("person1@acme.test")
+    assert person1.detached_at is None
+    assert [link.active for link in directory.links() if link.remote_id == "b-1"] == [False]
+    assert "employee.detached" not in [e.type for e in directory.events()]
+
+
+def test_a_disconnected_connection_does_not_sync(directory: Directory) -> None:
+    from staffsync.sync.engine import ConnectionDisconnected
+
+    with directory.db.transaction() as session:
+        session.execute(
+            update(models.Connection).where(models.Connection.id == directory.connection_id).values(disconnected_at=NOW)
+        )
+    with pytest.raises(ConnectionDisconnected):
+        directory.sync()

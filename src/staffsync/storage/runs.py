@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from staffsync.domain.fields import value_from_json
@@ -216,13 +216,27 @@ def employee_history(session: Session, account_id: str, employee_id: str) -> lis
     )
 
 
-def held_runs_exist(session: Session, account_id: str, connection_id: str) -> bool:
-    return bool(
-        session.scalar(
-            select(func.count()).where(
+def supersede_held_runs(
+    session: Session, account_id: str, connection_id: str, *, by_run: str, now: dt.datetime
+) -> None:
+    """A newer run makes older held plans stale: they are discarded, never left to pile up hourly."""
+    stale = list(
+        session.execute(
+            select(models.SyncRun.id).where(
                 models.SyncRun.account_id == account_id,
                 models.SyncRun.connection_id == connection_id,
                 models.SyncRun.status == "held",
+                models.SyncRun.id != by_run,
             )
-        )
+        ).scalars()
     )
+    for run_id in stale:
+        set_change_status(
+            session, account_id, run_id, from_status=ChangeStatus.STAGED, to_status=ChangeStatus.DISCARDED, now=now
+        )
+    if stale:
+        session.execute(
+            update(models.SyncRun)
+            .where(models.SyncRun.id.in_(stale))
+            .values(status="discarded", resolved_by=f"superseded by run {by_run}", resolved_at=now)
+        )

@@ -138,6 +138,7 @@ def _apply_chunk(
             if overridden:
                 employee_store.forget_manual_edits(session, account_id, change.employee_id, overridden)
     employee_store.update_employees(session, updates)
+    still_attached: set[str] = set()
     for change in chunk:
         if change.action is ChangeAction.DETACH:
             employee_store.deactivate_link(
@@ -148,17 +149,20 @@ def _apply_chunk(
                 now=now,
                 reason=change.reason or "Detached",
             )
-            employee_store.settle_detachment(
+            if not employee_store.settle_detachment(
                 session,
                 account_id=account_id,
                 employee_id=change.employee_id,
                 connection_id=connection_id,
                 now=now,
                 reason=change.reason or "Detached",
-            )
+            ):
+                still_attached.add(change.employee_id)
     events = [
         event
         for change in chunk
+        # Another source still has this person: only a link went, the employee did not.
+        if not (change.action is ChangeAction.DETACH and change.employee_id in still_attached)
         # Hidden people keep syncing but start no onboarding or offboarding.
         for event in events_for_change(change, workflows_enabled=change.employee_id not in hidden, today=today)
     ]

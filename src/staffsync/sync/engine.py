@@ -87,6 +87,8 @@ def run_sync(
             connection = connection_store.get_connection(session, account_id, connection_id)
             if connection is None:
                 raise LookupError(f"No connection {connection_id} in this account")
+            if connection.disconnected_at is not None:
+                raise ConnectionDisconnected(f"Connection {connection.name} is disconnected: it no longer syncs")
             account = session.get(models.Account, account_id)
             assert account is not None
             day = today or account_today(account.timezone, started)
@@ -172,6 +174,8 @@ def run_sync(
                 _mark_synced(session, run, connection_id, is_full=is_full)
                 run.status = RunStatus.SUCCEEDED
                 _emit(session, run, "sync.succeeded", finished, counts=_counts(run))
+            if not dry_run:
+                run_store.supersede_held_runs(session, account_id, connection_id, by_run=run.id, now=finished)
             timings["apply_s"] = round(time.perf_counter() - clock, 3)
             run.timings = timings
             run.finished_at = finished
@@ -221,6 +225,10 @@ def discard_run(
 
 
 class RunNotHeld(RuntimeError):
+    pass
+
+
+class ConnectionDisconnected(RuntimeError):
     pass
 
 
