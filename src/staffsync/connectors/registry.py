@@ -1,0 +1,120 @@
+"""Provider name → connector factory: the one place a connector is wired in (ARCHITECTURE.md §4.9).
+
+Shells (CLI, API, tasks) hand over a stored connection and get an `HRConnector` back; they never
+import a connector module themselves. Adding a provider is one `Provider` entry in `PROVIDERS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from staffsync.connectors.base import HRConnector
+from staffsync.connectors.memory import InMemoryConnector
+from staffsync.simulators.population import generate_population
+
+
+class ConnectionSpec(Protocol):
+    """What a factory may read of a stored connection. A Protocol, so connectors stay free of the ORM."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+
+ConnectorFactory = Callable[[ConnectionSpec], HRConnector]
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str
+    label: str
+    description: str
+    build: ConnectorFactory
+    # The non-secret settings a connection of this provider keeps in its `config`: the keys it reads,
+    # those it cannot do without, and the defaults stored when the admin gives none.
+    config_keys: frozenset[str] = frozenset()
+    required_config: frozenset[str] = frozenset()
+    config_defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+class UnknownProvider(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Unknown provider {name!r}: the installed providers are {', '.join(sorted(PROVIDERS))}")
+        self.name = name
+
+
+class ProviderNotInstalled(LookupError):
+    """A provider staffsync knows by name whose connector this installation does not ship yet."""
+
+    def __init__(self, name: str, label: str) -> None:
+        super().__init__(
+            f"The {label} connector is not installed yet: the installed providers are {', '.join(sorted(PROVIDERS))}"
+        )
+        self.name = name
+
+
+class InvalidConnectorConfig(ValueError):
+    pass
+
+
+MEMORY_DEFAULT_SIZE = 100
+
+
+def _build_memory(connection: ConnectionSpec) -> HRConnector:
+    config = connection.config
+    size = _non_negative_int(config, "size", MEMORY_DEFAULT_SIZE)
+    seed = _non_negative_int(config, "seed", 0)
+    # The population is anchored to the day the connection was made: the same connection returns the
+    # same people on every later day, so a second sync changes nothing, as with a real unchanged source.
+    today = connection.created_at.date()
+    return InMemoryConnector.from_population(generate_population(size, seed=seed, today=today))
+
+
+def _non_negative_int(config: Mapping[str, Any], key: str, default: int) -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidConnectorConfig(f"'{key}' must be a whole number of at least 0, not {value!r}")
+    return value
+
+
+PROVIDERS: Mapping[str, Provider] = {
+    "memory": Provider(
+        name="memory",
+        label="In-memory demo source",
+        description="A seeded population of fictional people, generated in-process: local syncs and demos",
+        build=_build_memory,
+        # `integration_id` is accepted (and only labels the source) so that scripts written for Kombo
+        # run unchanged against the demo source.
+        config_keys=frozenset({"integration_id", "size", "seed"}),
+        config_defaults={"size": MEMORY_DEFAULT_SIZE, "seed": 0},
+    ),
+}
+
+# Providers of the product's catalogue (PRODUCT.md §1) whose connector is not part of this build yet:
+# naming them gives a plain "not installed" instead of "unknown".
+_PLANNED: Mapping[str, str] = {"kombo": "Kombo"}
+
+
+def get_provider(name: str) -> Provider:
+    provider = PROVIDERS.get(name)
+    if provider is not None:
+        return provider
+    if name in _PLANNED:
+        raise ProviderNotInstalled(name, _PLANNED[name])
+    raise UnknownProvider(name)
+
+
+def build_connector(connection: ConnectionSpec) -> HRConnector:
+    """Raises UnknownProvider, ProviderNotInstalled or InvalidConnectorConfig, each in plain words."""
+    return get_provider(connection.provider).build(connection)
