@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from staffsync.cli import accounts, connections, database, employees, runs
+from staffsync.cli.demo import demo_command
 from staffsync.cli.preview import preview_command
 from staffsync.cli.runtime import GuardedCommand
 from staffsync.cli.sync import sync_command
@@ -30,6 +31,7 @@ def root(
     stderr. Exit codes: 0 success, 1 failed operation, 2 bad usage."""
 
 
+app.command("demo", cls=GuardedCommand)(demo_command)
 app.add_typer(database.app)
 app.add_typer(accounts.app)
 app.add_typer(connections.app)
