@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from staffsync.crypto import CredentialCipher
 from staffsync.domain.directory import ConnectionRank, Ranks
 from staffsync.domain.fields import FieldSettings
 from staffsync.domain.filters import FilterRules
@@ -163,3 +164,14 @@ def purge_fields(session: Session, account_id: str, connection_id: str, fields: 
                 update(table).where(table.c.id == bindparam("b_id")).values(fields=bindparam("fields")),
                 rewritten,
             )
+
+
+def store_credentials(connection: models.Connection, credentials: str, cipher: CredentialCipher) -> None:
+    """Only ciphertext bound to the account reaches the database: a dump leaks no provider secret."""
+    connection.credentials_encrypted = cipher.encrypt(connection.account_id, credentials)
+
+
+def read_credentials(connection: models.Connection, cipher: CredentialCipher) -> str | None:
+    if connection.credentials_encrypted is None:
+        return None
+    return cipher.decrypt(connection.account_id, connection.credentials_encrypted)
