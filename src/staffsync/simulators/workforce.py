@@ -78,7 +78,7 @@ class _Template:
 
     def __init__(self, pattern: str) -> None:
         self._kinds = "".join(c for c in pattern if c in "#@")
-        # A pattern without placeholders (a town with a single postcode) is its own result.
+        # A pattern with nothing to fill (a town with a single postcode) is its own result.
         self._format = "".join("%s" if c in "#@" else c.replace("%", "%%") for c in pattern) if self._kinds else pattern
         width = self._kinds.count("#")
         self._digits = f"%0{width}d"

@@ -31,6 +31,8 @@ from staffsync.sync.apply import apply_run, touch_seen
 from staffsync.sync.planner import RunPlanner
 
 BATCH_SIZE = 1000
+# A run that adds or detaches this many people changes the tables enough to refresh planner statistics.
+BULK_CHANGE = 1000
 # A complete fetch repairs whatever incremental fetches missed, and is the only one that may detach.
 FULL_FETCH_EVERY = dt.timedelta(hours=24)
 
@@ -179,7 +181,10 @@ def run_sync(
             timings["apply_s"] = round(time.perf_counter() - clock, 3)
             run.timings = timings
             run.finished_at = finished
-            return SyncOutcome(run.id, run.status, run.kind, dry_run, _counts(run), None, list(verdict.reasons))
+            outcome = SyncOutcome(run.id, run.status, run.kind, dry_run, _counts(run), None, list(verdict.reasons))
+        if run.status == RunStatus.SUCCEEDED and not dry_run and run.created + run.detached >= BULK_CHANGE:
+            db.refresh_statistics()
+        return outcome
 
 
 def approve_run(
