@@ -234,15 +234,7 @@ def run_document(run: models.SyncRun) -> dict[str, Any]:
         "status": run.status,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
-        "counts": {
-            "fetched": run.fetched,
-            "created": run.created,
-            "updated": run.updated,
-            "unchanged": run.unchanged,
-            "excluded": run.excluded,
-            "detached": run.detached,
-            "rejected": run.rejected,
-        },
+        "counts": run_store.run_counts(run),
         "hold_reasons": list(run.hold_reasons),
         "error": run.error_message,
     }

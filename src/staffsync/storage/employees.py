@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from staffsync.domain.directory import DirectoryEmployee, SourceLink
 from staffsync.domain.fields import FIELD_NAMES, FIELDS, value_from_json
@@ -64,24 +64,25 @@ def _snapshot(row: Any) -> DirectoryEmployee:
 
 
 def employees_by_id(session: Session, account_id: str, ids: Iterable[str]) -> dict[str, DirectoryEmployee]:
-    found: dict[str, DirectoryEmployee] = {}
-    for part in chunks(sorted(set(ids))):
-        rows = session.execute(
-            select(*_SNAPSHOT_COLUMNS).where(models.Employee.account_id == account_id, models.Employee.id.in_(part))
-        )
-        found.update((row.id, _snapshot(row)) for row in rows)
-    return found
+    return _snapshots_by(session, account_id, models.Employee.id, ids)
 
 
 def employees_by_email(session: Session, account_id: str, keys: Iterable[str]) -> dict[str, DirectoryEmployee]:
+    """Keyed by the normalised work email (records.normalise_email)."""
+    return _snapshots_by(session, account_id, models.Employee.work_email_key, keys)
+
+
+def _snapshots_by(
+    session: Session, account_id: str, column: InstrumentedAttribute[Any], keys: Iterable[str]
+) -> dict[str, DirectoryEmployee]:
     found: dict[str, DirectoryEmployee] = {}
     for part in chunks(sorted(set(keys))):
         rows = session.execute(
-            select(*_SNAPSHOT_COLUMNS, models.Employee.work_email_key).where(
-                models.Employee.account_id == account_id, models.Employee.work_email_key.in_(part)
+            select(*_SNAPSHOT_COLUMNS, column.label("lookup_key")).where(
+                models.Employee.account_id == account_id, column.in_(part)
             )
         )
-        found.update((row.work_email_key, _snapshot(row)) for row in rows)
+        found.update((row.lookup_key, _snapshot(row)) for row in rows)
     return found
 
 

@@ -240,3 +240,15 @@ def supersede_held_runs(
             .where(models.SyncRun.id.in_(stale))
             .values(status="discarded", resolved_by=f"superseded by run {by_run}", resolved_at=now)
         )
+
+
+def run_counts(run: models.SyncRun) -> dict[str, int]:
+    return {
+        "fetched": run.fetched,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "excluded": run.excluded,
+        "detached": run.detached,
+        "rejected": run.rejected,
+    }

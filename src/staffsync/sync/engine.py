@@ -169,19 +169,23 @@ def run_sync(
                 run.status = RunStatus.SUCCEEDED
             elif verdict.hold:
                 run.status = RunStatus.HELD
-                _emit(session, run, "sync.held", finished, reasons=list(verdict.reasons), counts=_counts(run))
+                _emit(
+                    session, run, "sync.held", finished, reasons=list(verdict.reasons), counts=run_store.run_counts(run)
+                )
             else:
                 apply_run(session, run, now=finished, today=day, refuse_conflicts=False)
                 touch_seen(session, run, planner.seen, now=finished)
                 _mark_synced(session, run, connection_id, is_full=is_full)
                 run.status = RunStatus.SUCCEEDED
-                _emit(session, run, "sync.succeeded", finished, counts=_counts(run))
+                _emit(session, run, "sync.succeeded", finished, counts=run_store.run_counts(run))
             if not dry_run:
                 run_store.supersede_held_runs(session, account_id, connection_id, by_run=run.id, now=finished)
             timings["apply_s"] = round(time.perf_counter() - clock, 3)
             run.timings = timings
             run.finished_at = finished
-            outcome = SyncOutcome(run.id, run.status, run.kind, dry_run, _counts(run), None, list(verdict.reasons))
+            outcome = SyncOutcome(
+                run.id, run.status, run.kind, dry_run, run_store.run_counts(run), None, list(verdict.reasons)
+            )
         if run.status == RunStatus.SUCCEEDED and not dry_run and run.created + run.detached >= BULK_CHANGE:
             db.refresh_statistics()
         return outcome
@@ -205,7 +209,7 @@ def approve_run(
         run.resolved_by = actor
         run.resolved_at = moment
         _emit(session, run, "sync.succeeded", moment, approved_by=actor)
-        return SyncOutcome(run.id, run.status, run.kind, False, _counts(run))
+        return SyncOutcome(run.id, run.status, run.kind, False, run_store.run_counts(run))
 
 
 def discard_run(
@@ -226,7 +230,7 @@ def discard_run(
         run.resolved_by = actor
         run.resolved_at = moment
         _emit(session, run, "sync.discarded", moment, discarded_by=actor)
-        return SyncOutcome(run.id, run.status, run.kind, False, _counts(run))
+        return SyncOutcome(run.id, run.status, run.kind, False, run_store.run_counts(run))
 
 
 class RunNotHeld(RuntimeError):
@@ -281,18 +285,6 @@ def _record_counts(run: models.SyncRun, planner: RunPlanner, counts: dict[str, i
     run.unchanged = max(planner.considered - run.created - run.updated, 0)
 
 
-def _counts(run: models.SyncRun) -> dict[str, int]:
-    return {
-        "fetched": run.fetched,
-        "created": run.created,
-        "updated": run.updated,
-        "unchanged": run.unchanged,
-        "excluded": run.excluded,
-        "detached": run.detached,
-        "rejected": run.rejected,
-    }
-
-
 def _fail(
     db: Database,
     run: models.SyncRun,
@@ -327,4 +319,4 @@ def _fail(
             connection.status = "broken" if kind == "credentials_rejected" else "failing"
             connection.status_message = message
         _emit(session, run, "sync.failed", now, error=message)
-        return SyncOutcome(run.id, RunStatus.FAILED, run.kind, run.dry_run, _counts(run), message)
+        return SyncOutcome(run.id, RunStatus.FAILED, run.kind, run.dry_run, run_store.run_counts(run), message)
