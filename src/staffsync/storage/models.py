@@ -259,6 +259,23 @@ class OutboxEvent(Base):
     delivered_at: Mapped[dt.datetime | None]
 
 
+class ConnectRequest(Base):
+    """An admin's pending "connect an HR system" round trip: its id travels through the provider's hosted
+    flow (Kombo's end_user_origin_id) and comes back with the integration, tying it to this account."""
+
+    __tablename__ = "connect_requests"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _account_fk()
+    provider: Mapped[str] = mapped_column(String(32))
+    tool: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+    connection_id: Mapped[str | None] = mapped_column(Id)
+
+
 class SyncLock(Base):
     """A leased lock per connection, for databases without advisory locks (SQLite)."""
 

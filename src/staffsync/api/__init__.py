@@ -1,0 +1,1 @@
+"""The HTTP shell: the REST API, health and the provider callbacks."""
