@@ -18,7 +18,7 @@ from staffsync.storage import connections, models
 from staffsync.storage.db import Database
 from staffsync.storage.locks import ConnectionBusy, connection_lock
 from staffsync.sync.apply import ApprovalConflict
-from staffsync.sync.engine import approve_run, discard_run
+from staffsync.sync.engine import OVERLAP, approve_run, discard_run
 
 
 def set_fields(directory: Directory, **fields: dict[str, object]) -> None:
@@ -487,7 +487,7 @@ def test_incremental_runs_start_at_the_watermark_and_never_detach(db: Database) 
     second = directory.sync(now=lambda: later)
 
     assert second.kind == "incremental"
-    assert source.requests[-1].updated_after == NOW
+    assert source.requests[-1].updated_after == NOW - OVERLAP
     assert second.counts["detached"] == 0
     assert directory.employee("person5@acme.test").detached_at is None
 
@@ -545,3 +545,26 @@ def test_a_disconnected_connection_does_not_sync(directory: Directory) -> None:
         )
     with pytest.raises(ConnectionDisconnected):
         directory.sync()
+
+
+def test_a_failure_while_applying_rolls_everything_back_and_fails_the_run(
+    directory: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from staffsync.sync import apply
+
+    directory.sync()
+    directory.source.replace("r1", last_name="Changed")
+    before = directory.state()
+
+    def broken_update(*_: object, **__: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(apply.employee_store, "update_employees", broken_update)
+    outcome = directory.sync()
+
+    assert outcome.status == "failed"
+    assert "RuntimeError" in (outcome.error or "")
+    assert directory.state()["employees"] == before["employees"]
+    with directory.db.session() as session:
+        run = session.get(models.SyncRun, outcome.run_id)
+        assert run is not None and run.status == "failed" and run.finished_at is not None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from staffsync.connectors.base import ConnectorError, FetchRequest, HRConnector
 from staffsync.domain.events import Event
-from staffsync.domain.safeguards import PlanImpact, weigh
+from staffsync.domain.safeguards import PlanImpact, Thresholds, weigh
 from staffsync.storage import connections as connection_store
 from staffsync.storage import employees as employee_store
 from staffsync.storage import models, outbox
@@ -31,6 +31,9 @@ from staffsync.sync.apply import apply_run, touch_seen
 from staffsync.sync.planner import RunPlanner
 
 BATCH_SIZE = 1000
+# Incremental fetches reach back a little before the last one started: clocks differ, and fetching a
+# change twice is harmless while missing one is not.
+OVERLAP = dt.timedelta(minutes=10)
 # A run that adds or detaches this many people changes the tables enough to refresh planner statistics.
 BULK_CHANGE = 1000
 # A complete fetch repairs whatever incremental fetches missed, and is the only one that may detach.
@@ -124,11 +127,11 @@ def run_sync(
             thresholds = connection_store.thresholds_of(connection)
             request = FetchRequest(
                 fields=planner.settings.enabled_fields(),
-                updated_after=None if is_full else connection.watermark,
+                updated_after=None if is_full or connection.watermark is None else connection.watermark - OVERLAP,
             )
         timings: dict[str, float] = {}
-        clock = time.perf_counter()
         try:
+            clock = time.perf_counter()
             stream = connector.employees(request)
             while batch := list(itertools.islice(stream, batch_size)):
                 with db.transaction() as session:
@@ -136,59 +139,84 @@ def run_sync(
                 lock.renew()
                 if progress is not None:
                     progress(len(batch))
-        except Exception as error:
-            return _fail(db, run, planner, error, now=now(), timings=timings)
-        timings["fetch_and_plan_s"] = round(time.perf_counter() - clock, 3)
-
-        clock = time.perf_counter()
-        with db.transaction() as session:
-            if is_full:
-                planner.plan_unseen(session)
-            planner.plan_managers(session, complete_fetch=is_full)
-            planner.flush(session)
-        timings["finish_plan_s"] = round(time.perf_counter() - clock, 3)
-
-        verdict = weigh(
-            PlanImpact(
-                linked_before=linked_before,
-                detachments=planner.detachments,
-                new_end_dates=planner.new_end_dates,
-                records_fetched=planner.fetched,
+            timings["fetch_and_plan_s"] = round(time.perf_counter() - clock, 3)
+            outcome = _conclude(
+                db,
+                run,
+                planner,
                 complete_fetch=is_full,
-            ),
-            thresholds,
-        )
-        clock = time.perf_counter()
-        with db.transaction() as session:
-            run = session.merge(run)
-            counts = run_store.change_counts(session, account_id, run.id)
-            _record_counts(run, planner, counts)
-            run.hold_reasons = list(verdict.reasons)
-            finished = now()
-            if dry_run:
-                run.status = RunStatus.SUCCEEDED
-            elif verdict.hold:
-                run.status = RunStatus.HELD
-                _emit(
-                    session, run, "sync.held", finished, reasons=list(verdict.reasons), counts=run_store.run_counts(run)
-                )
-            else:
-                apply_run(session, run, now=finished, today=day, refuse_conflicts=False)
-                touch_seen(session, run, planner.seen, now=finished)
-                _mark_synced(session, run, connection_id, is_full=is_full)
-                run.status = RunStatus.SUCCEEDED
-                _emit(session, run, "sync.succeeded", finished, counts=run_store.run_counts(run))
-            if not dry_run:
-                run_store.supersede_held_runs(session, account_id, connection_id, by_run=run.id, now=finished)
-            timings["apply_s"] = round(time.perf_counter() - clock, 3)
-            run.timings = timings
-            run.finished_at = finished
-            outcome = SyncOutcome(
-                run.id, run.status, run.kind, dry_run, run_store.run_counts(run), None, list(verdict.reasons)
+                impact_base=linked_before,
+                thresholds=thresholds,
+                day=day,
+                now=now,
+                timings=timings,
             )
-        if run.status == RunStatus.SUCCEEDED and not dry_run and run.created + run.detached >= BULK_CHANGE:
+        except Exception as error:  # a run never ends as an exception: it ends failed, with nothing applied
+            return _fail(db, run, planner, error, now=now(), timings=timings)
+        if (
+            outcome.status == RunStatus.SUCCEEDED
+            and not dry_run
+            and sum(outcome.counts[name] for name in ("created", "detached")) >= BULK_CHANGE
+        ):
             db.refresh_statistics()
         return outcome
+
+
+def _conclude(
+    db: Database,
+    run: models.SyncRun,
+    planner: RunPlanner,
+    *,
+    complete_fetch: bool,
+    impact_base: int,
+    thresholds: Thresholds,
+    day: dt.date,
+    now: Callable[[], dt.datetime],
+    timings: dict[str, float],
+) -> SyncOutcome:
+    """After a complete stream: detachments and managers, the safeguards, then apply, hold or simulate."""
+    clock = time.perf_counter()
+    with db.transaction() as session:
+        if complete_fetch:
+            planner.plan_unseen(session)
+        planner.plan_managers(session, complete_fetch=complete_fetch)
+        planner.flush(session)
+    timings["finish_plan_s"] = round(time.perf_counter() - clock, 3)
+    verdict = weigh(
+        PlanImpact(
+            linked_before=impact_base,
+            detachments=planner.detachments,
+            new_end_dates=planner.new_end_dates,
+            records_fetched=planner.fetched,
+            complete_fetch=complete_fetch,
+        ),
+        thresholds,
+    )
+    clock = time.perf_counter()
+    with db.transaction() as session:
+        run = session.merge(run)
+        _record_counts(run, planner, run_store.change_counts(session, run.account_id, run.id))
+        run.hold_reasons = list(verdict.reasons)
+        finished = now()
+        if run.dry_run:
+            run.status = RunStatus.SUCCEEDED
+        elif verdict.hold:
+            run.status = RunStatus.HELD
+            _emit(session, run, "sync.held", finished, reasons=list(verdict.reasons), counts=run_store.run_counts(run))
+        else:
+            apply_run(session, run, now=finished, today=day, refuse_conflicts=False)
+            touch_seen(session, run, planner.seen, now=finished)
+            _mark_synced(session, run, run.connection_id, is_full=complete_fetch)
+            run.status = RunStatus.SUCCEEDED
+            _emit(session, run, "sync.succeeded", finished, counts=run_store.run_counts(run))
+        if not run.dry_run:
+            run_store.supersede_held_runs(session, run.account_id, run.connection_id, by_run=run.id, now=finished)
+        timings["apply_s"] = round(time.perf_counter() - clock, 3)
+        run.timings = timings
+        run.finished_at = finished
+        return SyncOutcome(
+            run.id, run.status, run.kind, run.dry_run, run_store.run_counts(run), None, list(verdict.reasons)
+        )
 
 
 def approve_run(
