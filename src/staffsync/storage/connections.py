@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from staffsync.crypto import CredentialCipher
@@ -175,3 +175,26 @@ def read_credentials(connection: models.Connection, cipher: CredentialCipher) ->
     if connection.credentials_encrypted is None:
         return None
     return cipher.decrypt(connection.account_id, connection.credentials_encrypted)
+
+
+def due_connections(session: Session, now: dt.datetime) -> list[models.Connection]:
+    """Connections whose schedule says a run is due: never run, or the last run started an interval ago.
+
+    Broken connections (credentials rejected) wait for an admin; disconnected ones never run."""
+    last_started = (
+        select(models.SyncRun.connection_id, func.max(models.SyncRun.started_at).label("started_at"))
+        .where(models.SyncRun.dry_run.is_(False))
+        .group_by(models.SyncRun.connection_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(models.Connection, last_started.c.started_at)
+        .outerjoin(last_started, last_started.c.connection_id == models.Connection.id)
+        .where(models.Connection.disconnected_at.is_(None), models.Connection.status != "broken")
+        .order_by(models.Connection.created_at)
+    ).all()
+    return [
+        connection
+        for connection, started_at in rows
+        if started_at is None or started_at + dt.timedelta(minutes=connection.schedule_minutes) <= now
+    ]
