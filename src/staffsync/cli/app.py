@@ -8,6 +8,7 @@ import typer
 
 from staffsync.cli import accounts, connections, database, employees, runs
 from staffsync.cli.demo import demo_command
+from staffsync.cli.kombo_sim import kombo_sim_command
 from staffsync.cli.preview import preview_command
 from staffsync.cli.runtime import GuardedCommand
 from staffsync.cli.sync import sync_command
@@ -39,6 +40,7 @@ app.command("sync", cls=GuardedCommand)(sync_command)
 app.command("preview", cls=GuardedCommand)(preview_command)
 app.add_typer(employees.app)
 app.add_typer(runs.app)
+app.command("kombo-sim", cls=GuardedCommand)(kombo_sim_command)
 
 
 def main() -> None:
