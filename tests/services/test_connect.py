@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from fakes import NOW
+from staffsync.connectors.kombo.connect import KomboIntegration
 from staffsync.services.connect import (
     ConnectFailed,
-    Integration,
     complete_kombo_connect,
     start_kombo_connect,
 )
@@ -22,18 +22,18 @@ from staffsync.storage.db import Database
 class FakeKombo:
     setup_status: str = "COMPLETED"
     links: dict[str, str] = field(default_factory=dict)
-    tokens: dict[str, Integration] = field(default_factory=dict)
+    tokens: dict[str, KomboIntegration] = field(default_factory=dict)
 
     def create_link(self, *, origin_id: str, tool: str | None, admin_email: str, organisation: str) -> str:
         self.links[origin_id] = tool or "sandbox"
         return f"https://connect.kombo.test/{origin_id}"
 
-    def integration_by_token(self, token: str) -> Integration:
+    def integration_by_token(self, token: str) -> KomboIntegration:
         return self.tokens.pop(token)
 
     def complete(self, origin_id: str, *, integration_id: str = "personio:abc123") -> str:
         token = f"token-{len(self.tokens)}-{origin_id}"
-        self.tokens[token] = Integration(integration_id, self.links[origin_id], origin_id, self.setup_status)
+        self.tokens[token] = KomboIntegration(integration_id, self.links[origin_id], origin_id, self.setup_status)
         return token
 
 

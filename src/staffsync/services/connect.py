@@ -15,6 +15,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from staffsync.connectors.base import ConnectorError
+from staffsync.connectors.kombo.connect import KomboIntegration
 from staffsync.storage import connections as connection_store
 from staffsync.storage import models
 
@@ -22,18 +24,14 @@ CONNECT_LINK_LIFETIME = dt.timedelta(hours=1)  # Kombo's EMBEDDED links last one
 WAITING_FOR_FIRST_SYNC = "Waiting for the HR system's first sync at Kombo"
 
 
-@dataclass(frozen=True, slots=True)
-class Integration:
-    id: str
-    tool: str
-    origin_id: str | None
-    setup_status: str
-
-
 class KomboConnectApi(Protocol):
+    """Kombo's two connect endpoints (connectors.kombo.connect.KomboConnectClient); a seam for tests.
+
+    Both raise ConnectorError with Kombo's failure in plain words."""
+
     def create_link(self, *, origin_id: str, tool: str | None, admin_email: str, organisation: str) -> str: ...
 
-    def integration_by_token(self, token: str) -> Integration: ...
+    def integration_by_token(self, token: str) -> KomboIntegration: ...
 
 
 class ConnectFailed(RuntimeError):
@@ -71,7 +69,10 @@ def start_kombo_connect(
         expires_at=now + CONNECT_LINK_LIFETIME,
     )
     session.add(request)
-    link = api.create_link(origin_id=request.id, tool=tool, admin_email=admin_email, organisation=account.name)
+    try:
+        link = api.create_link(origin_id=request.id, tool=tool, admin_email=admin_email, organisation=account.name)
+    except ConnectorError as error:
+        raise ConnectFailed(f"Kombo could not create a connect link: {error.message}") from None
     return ConnectStart(request.id, link)
 
 
@@ -80,7 +81,10 @@ def complete_kombo_connect(
 ) -> models.Connection:
     """Exchanges the token once and creates the connection, or returns the one this integration already has:
     Kombo does not deduplicate integrations, so a second round trip must not make a second source."""
-    integration = api.integration_by_token(token)
+    try:
+        integration = api.integration_by_token(token)
+    except ConnectorError as error:
+        raise ConnectFailed(f"Kombo could not confirm the connection: {error.message}") from None
     request = session.get(models.ConnectRequest, integration.origin_id) if integration.origin_id else None
     if request is None:
         raise ConnectFailed("This connection was not started from staffsync; start again from Settings")
