@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cli_harness import Cli, single_line
 
+from staffsync.cli import app
 from staffsync.domain.fields import FieldSettings
 
 
@@ -68,13 +69,16 @@ def test_a_second_connection_defaults_its_name_to_the_provider_and_integration_i
     assert added["config"]["integration_id"] == "acme-1"
 
 
-def test_kombo_is_refused_until_its_connector_is_installed(cli: Cli) -> None:
+def test_a_kombo_connection_is_added_and_says_plainly_that_syncing_needs_the_api_key(cli: Cli) -> None:
     account_id = cli.account()
 
-    result = cli.run("connections", "add", "--account", account_id, "--provider", "kombo", "--integration-id", "int-1")
+    added = cli.json("connections", "add", "--account", account_id, "--provider", "kombo", "--integration-id", "int-1")
+    # An empty variable counts as unset (Settings.env_ignore_empty), whatever the developer's shell holds.
+    result = cli.runner.invoke(app, ["sync", added["id"]], env={**cli.env, "STAFFSYNC_KOMBO_API_KEY": ""})
 
+    assert added["provider"] == "kombo" and added["config"] == {"integration_id": "int-1"}
     assert result.exit_code == 1
-    assert "Kombo connector is not installed yet" in single_line(result.stderr)
+    assert "STAFFSYNC_KOMBO_API_KEY is not set" in single_line(result.stderr)
 
 
 def test_unknown_provider_is_bad_usage(cli: Cli) -> None:

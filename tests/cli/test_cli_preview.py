@@ -6,6 +6,7 @@ from cli_harness import Cli
 
 from staffsync.connectors.registry import build_connector
 from staffsync.domain.filters import FilterRules
+from staffsync.settings import Settings
 from staffsync.storage import connections as connection_store
 
 
@@ -13,7 +14,8 @@ def first_legal_entity(cli: Cli, connection_id: str) -> tuple[str, str]:
     with cli.db.transaction() as session:
         connection = connection_store.find_connection(session, connection_id)
         assert connection is not None
-        option = build_connector(connection).filter_options().legal_entities[0]
+        connector = build_connector(connection, settings=Settings(_env_file=None), timezone="UTC")
+        option = connector.filter_options().legal_entities[0]
     return option.id, option.name
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from staffsync.cli.output import (
     CliError,
@@ -191,8 +191,12 @@ def require_connection(session: Session, connection_id: str) -> models.Connectio
 
 
 def connector_for(connection: models.Connection) -> HRConnector:
+    """Called with a connection its session still holds: the account's time zone is read through it."""
+    session = object_session(connection)
+    account = account_store.get_account(session, connection.account_id) if session is not None else None
+    timezone = account.timezone if account is not None else "UTC"
     try:
-        return build_connector(connection)
+        return build_connector(connection, settings=load_settings(), timezone=timezone)
     except (UnknownProvider, ProviderNotInstalled, InvalidConnectorConfig) as error:
         raise CliError(f"connection {connection.id} ({connection.name}): {error}") from None
 

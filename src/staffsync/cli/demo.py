@@ -1,118 +1,248 @@
-"""`staffsync demo`: everything local, no configuration — a demo company, its HR source, a first sync.
+"""`staffsync demo`: everything local, no configuration.
 
-Run again, it reuses the demo account of the same database and syncs it once more, so the second run
-shows what an unchanged source does: nothing.
+A simulated Kombo with a realistic company starts in-process; a demo account and admin are created;
+the Kombo integration is connected through the real connect round trip; the first sync runs; then the
+web server answers and the connection keeps syncing on its schedule until Ctrl-C. Run again on the same
+data dir, it finds its account and integration again (`demo.json`), so an unchanged source changes nothing.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from pydantic import SecretStr
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from staffsync.cli.connections import connector_for
 from staffsync.cli.output import CliError, JsonOption, emit_json, fields_table, note, print_table
-from staffsync.cli.runtime import load_settings, now, open_database
+from staffsync.cli.runtime import actor, load_settings, now, open_database
 from staffsync.cli.sync import outcome_document, progress_bar, report_outcome
+from staffsync.connectors.base import HRConnector
+from staffsync.connectors.registry import build_connector
 from staffsync.services.directory import list_employees
-from staffsync.storage import accounts, connections, models
+from staffsync.storage import accounts, models
+from staffsync.storage import connections as connection_store
+from staffsync.storage.db import Database
 from staffsync.storage.directory import DirectoryView, count_run_issues
-from staffsync.sync.engine import RunStatus, run_sync
+from staffsync.sync.engine import RunStatus, SyncOutcome, run_sync
 
 DEMO_ACCOUNT = "Acme demo"
 DEMO_ADMIN = "admin@acme-demo.example"
-DEMO_SOURCE = "Demo HR (in-memory)"
+DEMO_SOURCE = "Personio (via Kombo, simulated)"
+DEMO_TOOL = "personio"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoKombo:
+    """The installation settings a Kombo connector reads, pointed at the in-process simulator."""
+
+    kombo_api_key: SecretStr
+    kombo_base_url: str
 
 
 def demo_command(
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port of the web server (0: any free).")] = 8000,
     employees: Annotated[
-        int, typer.Option("--employees", min=1, max=200_000, help="How many people the demo HR system holds.")
+        int, typer.Option("--employees", min=1, max=200_000, help="How many people the simulated HR system holds.")
     ] = 300,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the generated people.")] = 42,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the simulated company.")] = 42,
+    once: Annotated[bool, typer.Option("--once", help="Sync once and exit instead of serving.")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Everything local: data dir, SQLite database, a demo account and admin, a seeded HR source, first sync."""
+    """Everything local: a simulated Kombo, a demo account, the connect round trip, the first sync, the server."""
+    # Imported here: the web stack and the simulator take a while to import, other commands never need them.
+    from staffsync.api.app import create_app
+    from staffsync.connectors.kombo.connect import KomboConnectClient
+    from staffsync.scheduler import EmbeddedScheduler
+    from staffsync.simulators.kombo import SimulatorState, create_kombo_simulator, serving_in_thread
+
     settings = load_settings()
-    with open_database() as db:
-        with db.transaction() as session:
-            account = (
-                session.execute(
-                    select(models.Account)
-                    .where(models.Account.name == DEMO_ACCOUNT)
-                    .order_by(models.Account.created_at)
-                )
-                .scalars()
-                .first()
+    memory = DemoMemory(settings.data_dir / "demo.json")
+    simulator = SimulatorState(api_keys={memory.api_key})
+    simulator.settings.default_size = employees
+    simulator.settings.default_tool = DEMO_TOOL
+    if memory.integration is not None:
+        simulator.create_integration(tool=DEMO_TOOL, **memory.integration)
+    with open_database() as db, serving_in_thread(create_kombo_simulator(simulator)) as kombo_base:
+        kombo = DemoKombo(SecretStr(memory.api_key), kombo_base + "/v1")
+        connect_client = KomboConnectClient(kombo.kombo_api_key, server_url=kombo.kombo_base_url)
+        app = create_app(db, kombo_connect=lambda: connect_client)
+        with serving_in_thread(app, port=0 if once else port) as web_base:
+            credentials, account_id = _demo_account(db)
+            connection_id = _demo_connection(db, account_id, connect_client, web_base)
+            if memory.integration is None:
+                memory.remember(simulator, db, connection_id)
+
+            def connector_for(connection: models.Connection) -> HRConnector:
+                return build_connector(connection, settings=kombo, timezone="Europe/Berlin")
+
+            with _stop_on_interrupt() as stop:
+                outcome = _first_sync(db, account_id, connection_id, connector_for)
+                _report(db, account_id, connection_id, outcome, credentials, web_base, json_output=json_output)
+                if outcome.status == RunStatus.FAILED:
+                    raise CliError(f"the demo sync failed: {outcome.error}")
+                if once or stop.is_set():
+                    return
+                scheduler = EmbeddedScheduler(db, connector_for)
+                scheduler.start()
+                note(f"Serving on {web_base} (health: {web_base}/healthz); syncing every hour. Ctrl-C stops.")
+                stop.wait()
+                note("Stopping.")
+                scheduler.stop()
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[threading.Event]:
+    """Ctrl-C sets an event instead of raising wherever the main thread happens to be: a sync in progress
+    finishes (its transaction is all or nothing anyway) and the demo then stops cleanly."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class DemoMemory:
+    """What a later `demo` needs to find the same simulated integration: its API key, id, size and seed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        stored: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        self.api_key: str = stored.get("api_key") or "sim_" + secrets.token_urlsafe(24)
+        self.integration: dict[str, Any] | None = stored.get("integration")
+        if not path.exists():
+            self._write()
+
+    def remember(self, simulator: Any, db: Database, connection_id: str) -> None:
+        with db.session() as session:
+            connection = session.get(models.Connection, connection_id)
+            assert connection is not None
+            integration = simulator.integration(connection.config["integration_id"])
+        self.integration = {"integration_id": integration.id, "size": integration.size, "seed": integration.seed}
+        self._write()
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The simulator's API key is the demo's only secret: the same owner-only mode as the secret key.
+        self.path.touch(mode=0o600, exist_ok=True)
+        self.path.write_text(json.dumps({"api_key": self.api_key, "integration": self.integration}, indent=2))
+
+
+def _demo_account(db: Database) -> tuple[dict[str, str], str]:
+    with db.transaction() as session:
+        account = (
+            session.execute(
+                select(models.Account).where(models.Account.name == DEMO_ACCOUNT).order_by(models.Account.created_at)
             )
-            credentials: dict[str, str] = {}
-            if account is None:
-                moment = now()
-                account = accounts.create_account(session, DEMO_ACCOUNT, timezone="Europe/Berlin", now=moment)
-                admin, password = accounts.create_admin(session, account.id, DEMO_ADMIN, role="admin", now=moment)
-                _, token = accounts.create_token(session, account.id, "demo", role="admin", now=moment)
-                connection = connections.create_connection(
-                    session,
-                    account.id,
-                    name=DEMO_SOURCE,
-                    provider="memory",
-                    now=moment,
-                    config={"size": employees, "seed": seed},
-                )
-                credentials = {"admin_email": admin.email, "admin_password": password, "api_token": token}
-            else:
-                found = connections.list_connections(session, account.id)
-                if not found:
-                    raise CliError(f"the demo account {account.id} has no connection left; remove {settings.data_dir}")
-                connection = found[0]
-            account_id, connection_id = account.id, connection.id
-            connector = connector_for(connection)
-        with progress_bar(f"First sync of {DEMO_SOURCE}") as advance:
-            outcome = run_sync(
-                db, connection_id, account_id=account_id, connector=connector, trigger="demo", progress=advance
-            )
-        with db.transaction() as session:
-            issues = count_run_issues(session, account_id, outcome.run_id)
-            account = session.get(models.Account, account_id)
-            assert account is not None
-            views = {
-                view.value: list_employees(session, account, view=view, now=now(), limit=0).page.total
-                for view in DirectoryView
-            }
+            .scalars()
+            .first()
+        )
+        if account is not None:
+            return {}, account.id
+        moment = now()
+        account = accounts.create_account(session, DEMO_ACCOUNT, timezone="Europe/Berlin", now=moment)
+        admin, password = accounts.create_admin(session, account.id, DEMO_ADMIN, role="admin", now=moment)
+        _, token = accounts.create_token(session, account.id, "demo", role="admin", now=moment)
+        return {"admin_email": admin.email, "admin_password": password, "api_token": token}, account.id
+
+
+def _demo_connection(db: Database, account_id: str, connect_client: Any, web_base: str) -> str:
+    """The account's Kombo connection, made through the same round trip an admin goes through."""
+    from staffsync.services.connect import start_kombo_connect
+    from staffsync.simulators.kombo.admin import complete_connect_page
+
+    with db.session() as session:
+        existing = _kombo_connection(session, account_id)
+        if existing is not None:
+            return existing.id
+    with db.transaction() as session:
+        started = start_kombo_connect(
+            session,
+            connect_client,
+            account_id=account_id,
+            tool=DEMO_TOOL,
+            name=DEMO_SOURCE,
+            admin_email=DEMO_ADMIN,
+            actor=actor(),
+            now=now(),
+        )
+    landed = complete_connect_page(started.link, redirect_url=web_base + "/connect/kombo/callback")
+    if landed.status_code != 200:
+        raise CliError(f"the simulated Kombo connect flow failed: HTTP {landed.status_code}")
+    with db.session() as session:
+        connection = _kombo_connection(session, account_id)
+        if connection is None:
+            raise CliError("the simulated Kombo connect flow did not create a connection")
+        return connection.id
+
+
+def _kombo_connection(session: Session, account_id: str) -> models.Connection | None:
+    return next((c for c in connection_store.list_connections(session, account_id) if c.provider == "kombo"), None)
+
+
+def _first_sync(db: Database, account_id: str, connection_id: str, connector_for: Any) -> SyncOutcome:
+    with db.session() as session:
+        connection = session.get(models.Connection, connection_id)
+        assert connection is not None
+        connector = connector_for(connection)
+    with progress_bar(f"Syncing {DEMO_SOURCE}") as advance:
+        return run_sync(db, connection_id, account_id=account_id, connector=connector, trigger="demo", progress=advance)
+
+
+def _report(
+    db: Database,
+    account_id: str,
+    connection_id: str,
+    outcome: SyncOutcome,
+    credentials: dict[str, str],
+    web_base: str,
+    *,
+    json_output: bool,
+) -> None:
+    with db.session() as session:
+        issues = count_run_issues(session, account_id, outcome.run_id)
+        account = session.get(models.Account, account_id)
+        assert account is not None
+        views = {
+            view.value: list_employees(session, account, view=view, now=now(), limit=0).page.total
+            for view in DirectoryView
+        }
     if json_output:
         emit_json(
             {
                 "account_id": account_id,
                 "connection_id": connection_id,
-                "database_url": _shown_url(settings.resolved_database_url),
+                "url": web_base,
                 **credentials,
                 "run": outcome_document(outcome, connection_id=connection_id, issues=issues),
                 "directory": views,
             }
         )
-    else:
-        if credentials:
-            print_table(
-                fields_table(
-                    [
-                        ("Account", account_id),
-                        ("Admin", credentials["admin_email"]),
-                        ("One-time password", credentials["admin_password"]),
-                        ("API token", credentials["api_token"]),
-                    ],
-                    title="Demo account (shown once: keep it)",
-                )
-            )
-        report_outcome(outcome, connection_id=connection_id, issues=issues, json_output=False)
-        print_table(fields_table([(name.capitalize(), total) for name, total in views.items()], title="Directory"))
-        note(
-            f"Explore: `staffsync employees list --account {account_id} --view onboardings`, "
-            f"`staffsync preview {connection_id} --status excluded`, `staffsync connections show {connection_id}`."
-        )
-    if outcome.status == RunStatus.FAILED:
-        raise CliError(f"the demo sync failed: {outcome.error}")
-
-
-def _shown_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+        return
+    if credentials:
+        rows = [
+            ("Account", account_id),
+            ("Admin", credentials["admin_email"]),
+            ("One-time password", credentials["admin_password"]),
+            ("API token", credentials["api_token"]),
+        ]
+        print_table(fields_table(rows, title="Demo account (shown once: keep it)"))
+    report_outcome(outcome, connection_id=connection_id, issues=issues, json_output=False)
+    print_table(fields_table([(name.capitalize(), total) for name, total in views.items()], title="Directory"))
+    note(
+        f"Explore: `staffsync employees list --account {account_id} --view onboardings`, "
+        f"`staffsync connections show {connection_id}`. The demo's Kombo settings live only in this process."
+    )

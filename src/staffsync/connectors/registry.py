@@ -7,9 +7,11 @@ import a connector module themselves. Adding a provider is one `Provider` entry 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from pydantic import SecretStr
 
 from staffsync.connectors.base import HRConnector
 from staffsync.connectors.memory import InMemoryConnector
@@ -32,7 +34,22 @@ class ConnectionSpec(Protocol):
     def created_at(self) -> dt.datetime: ...
 
 
-ConnectorFactory = Callable[[ConnectionSpec], HRConnector]
+class ProviderSettings(Protocol):
+    """The installation-wide settings factories may read (`staffsync.settings.Settings` has them): a
+    Protocol, so connectors do not depend on how settings are loaded."""
+
+    @property
+    def kombo_api_key(self) -> SecretStr | None: ...
+
+    @property
+    def kombo_base_url(self) -> str: ...
+
+
+class ConnectorFactory(Protocol):
+    """Builds the connector of one stored connection. `timezone` is the account's: providers that send
+    datetimes for calendar days (Kombo's start and termination dates) read them in it."""
+
+    def __call__(self, connection: ConnectionSpec, *, settings: ProviderSettings, timezone: str) -> HRConnector: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +88,8 @@ class InvalidConnectorConfig(ValueError):
 MEMORY_DEFAULT_SIZE = 100
 
 
-def _build_memory(connection: ConnectionSpec) -> HRConnector:
+def _build_memory(connection: ConnectionSpec, *, settings: ProviderSettings, timezone: str) -> HRConnector:
+    # Needs neither: the demo source has no credentials and its rows hold calendar dates, not instants.
     config = connection.config
     size = _non_negative_int(config, "size", MEMORY_DEFAULT_SIZE)
     seed = _non_negative_int(config, "seed", 0)
@@ -88,6 +106,28 @@ def _non_negative_int(config: Mapping[str, Any], key: str, default: int) -> int:
     return value
 
 
+def _build_kombo(connection: ConnectionSpec, *, settings: ProviderSettings, timezone: str) -> HRConnector:
+    # Imported here: the SDK's models take about a second to import, and only Kombo connections need them.
+    from staffsync.connectors.kombo import KomboConnector
+
+    api_key = settings.kombo_api_key
+    if api_key is None or not api_key.get_secret_value().strip():
+        raise InvalidConnectorConfig(
+            "STAFFSYNC_KOMBO_API_KEY is not set: Kombo connections need the API key of the Kombo environment "
+            "(Kombo dashboard → Secrets)"
+        )
+    integration_id = connection.config.get("integration_id")
+    if not isinstance(integration_id, str) or not integration_id.strip():
+        raise InvalidConnectorConfig(
+            f"'integration_id' must be the id Kombo gave the integration (e.g. personio:CBNMt7dSNCzBdnRTx87dev4E), "
+            f"not {integration_id!r}"
+        )
+    try:
+        return KomboConnector(api_key, integration_id.strip(), server_url=settings.kombo_base_url, timezone=timezone)
+    except ValueError as error:
+        raise InvalidConnectorConfig(str(error)) from None
+
+
 PROVIDERS: Mapping[str, Provider] = {
     "memory": Provider(
         name="memory",
@@ -99,11 +139,20 @@ PROVIDERS: Mapping[str, Provider] = {
         config_keys=frozenset({"integration_id", "size", "seed"}),
         config_defaults={"size": MEMORY_DEFAULT_SIZE, "seed": 0},
     ),
+    "kombo": Provider(
+        name="kombo",
+        label="Kombo",
+        description="Any HR system Kombo connects (Personio, HiBob, BambooHR, Workday, …), through Kombo's "
+        "unified HRIS API; the API key comes from STAFFSYNC_KOMBO_API_KEY",
+        build=_build_kombo,
+        config_keys=frozenset({"integration_id"}),
+        required_config=frozenset({"integration_id"}),
+    ),
 }
 
 # Providers of the product's catalogue (PRODUCT.md §1) whose connector is not part of this build yet:
 # naming them gives a plain "not installed" instead of "unknown".
-_PLANNED: Mapping[str, str] = {"kombo": "Kombo"}
+_PLANNED: Mapping[str, str] = {}
 
 
 def get_provider(name: str) -> Provider:
@@ -115,6 +164,7 @@ def get_provider(name: str) -> Provider:
     raise UnknownProvider(name)
 
 
-def build_connector(connection: ConnectionSpec) -> HRConnector:
-    """Raises UnknownProvider, ProviderNotInstalled or InvalidConnectorConfig, each in plain words."""
-    return get_provider(connection.provider).build(connection)
+def build_connector(connection: ConnectionSpec, *, settings: ProviderSettings, timezone: str) -> HRConnector:
+    """Raises UnknownProvider, ProviderNotInstalled or InvalidConnectorConfig, each in plain words.
+    `timezone` is the time zone of the connection's account."""
+    return get_provider(connection.provider).build(connection, settings=settings, timezone=timezone)
