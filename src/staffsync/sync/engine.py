@@ -40,6 +40,11 @@ BULK_CHANGE = 1000
 FULL_FETCH_EVERY = dt.timedelta(hours=24)
 
 
+# What a failed run says about its connection: rejected credentials need an admin at once (PRODUCT.md §6),
+# a source still being set up only needs patience; anything else is a failure that may pass.
+_CONNECTION_STATUS = {"credentials_rejected": "broken", "waiting_for_source": "waiting"}
+
+
 class RunStatus:
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -344,7 +349,7 @@ def _fail(
         run.timings = timings
         connection = session.get(models.Connection, run.connection_id)
         if connection is not None:
-            connection.status = "broken" if kind == "credentials_rejected" else "failing"
+            connection.status = _CONNECTION_STATUS.get(kind, "failing")
             connection.status_message = message
         _emit(session, run, "sync.failed", now, error=message)
         return SyncOutcome(run.id, RunStatus.FAILED, run.kind, run.dry_run, run_store.run_counts(run), message)
