@@ -569,3 +569,32 @@ def test_a_failure_while_applying_rolls_everything_back_and_fails_the_run(
     with directory.db.session() as session:
         run = session.get(models.SyncRun, outcome.run_id)
         assert run is not None and run.status == "failed" and run.finished_at is not None
+
+
+def test_a_run_cut_off_by_a_dead_process_is_marked_abandoned_and_the_next_run_re_plans(directory: Directory) -> None:
+    import uuid
+
+    directory.sync()
+    dead_run = str(uuid.uuid4())
+    with directory.db.transaction() as session:
+        session.add(
+            models.SyncRun(
+                id=dead_run,
+                account_id=directory.account_id,
+                connection_id=directory.connection_id,
+                trigger="schedule",
+                kind="full",
+                status="running",
+                started_at=NOW,
+                hold_reasons=[],
+                timings={},
+            )
+        )
+    directory.source.replace("r1", last_name="AfterTheCrash")
+
+    assert directory.sync().status == "succeeded"
+
+    assert directory.employee("person1@acme.test").last_name == "AfterTheCrash"
+    with directory.db.session() as session:
+        dead = session.get(models.SyncRun, dead_run)
+        assert dead is not None and dead.status == "failed" and dead.error_kind == "abandoned"

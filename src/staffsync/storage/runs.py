@@ -252,3 +252,30 @@ def run_counts(run: models.SyncRun) -> dict[str, int]:
         "detached": run.detached,
         "rejected": run.rejected,
     }
+
+
+ABANDONED = "The run stopped before it finished (its process ended); nothing of it was applied"
+
+
+def abandon_running_runs(session: Session, account_id: str, connection_id: str, *, now: dt.datetime) -> int:
+    """Call only while holding the connection's lock. Returns how many runs were marked abandoned."""
+    stale = list(
+        session.execute(
+            select(models.SyncRun.id).where(
+                models.SyncRun.account_id == account_id,
+                models.SyncRun.connection_id == connection_id,
+                models.SyncRun.status == "running",
+            )
+        ).scalars()
+    )
+    for run_id in stale:
+        session.execute(
+            delete(models.Change).where(models.Change.account_id == account_id, models.Change.run_id == run_id)
+        )
+    if stale:
+        session.execute(
+            update(models.SyncRun)
+            .where(models.SyncRun.id.in_(stale))
+            .values(status="failed", error_kind="abandoned", error_message=ABANDONED, finished_at=now)
+        )
+    return len(stale)

@@ -99,6 +99,9 @@ def run_sync(
                 raise LookupError(f"No connection {connection_id} in this account")
             if connection.disconnected_at is not None:
                 raise ConnectionDisconnected(f"Connection {connection.name} is disconnected: it no longer syncs")
+            # Holding the lock, no other run of this connection is going: one still "running" was cut off
+            # (the process died). Its staged plan was never applied; the run says so and this one re-plans.
+            run_store.abandon_running_runs(session, account_id, connection_id, now=started)
             account = session.get(models.Account, account_id)
             assert account is not None
             day = today or account_today(account.timezone, started)
