@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from staffsync.connectors.base import HRConnector
 from staffsync.storage import connections as connection_store
@@ -31,11 +31,15 @@ class EmbeddedScheduler:
         *,
         tick: dt.timedelta = dt.timedelta(seconds=30),
         now: Callable[[], dt.datetime] = utc_now,
+        jobs: Sequence[Callable[[dt.datetime], object]] = (),
     ) -> None:
         self.db = db
         self.connector_for = connector_for
         self.tick = tick
         self.now = now
+        # Work that rides on the same tick after the syncs, such as webhook delivery, so that events a
+        # sync just wrote go out without waiting for another tick.
+        self.jobs = tuple(jobs)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -60,6 +64,11 @@ class EmbeddedScheduler:
                 )
             except ConnectionBusy:
                 log.info("sync of connection %s skipped: a run is already going", connection_id)
+        for job in self.jobs:
+            try:
+                job(self.now())
+            except Exception:  # a failing job must not stop the syncs of the next tick
+                log.exception("scheduled job %s failed", getattr(job, "__name__", type(job).__name__))
         return outcomes
 
     def start(self) -> None:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     kombo_base_url: str = "https://api.kombo.dev/v1"
     queue: Literal["embedded", "procrastinate"] = "embedded"
     sync_interval_minutes: int = Field(default=60, ge=1)
+    # Webhook URLs resolving to loopback/private/link-local addresses are refused (SSRF); only a
+    # self-hosted install whose receivers live on its own network should turn this on.
+    webhooks_allow_private: bool = False
 
     @field_validator("data_dir")
     @classmethod

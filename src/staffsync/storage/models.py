@@ -291,3 +291,47 @@ def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+class WebhookEndpoint(Base):
+    """A subscriber URL. Secrets are `whsec_…` values, each Fernet-encrypted for the account; several
+    are active at once during a rotation so that receivers can switch over without dropping events."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[str] = _account_fk()
+    url: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    # Empty means every event type.
+    event_types: Mapped[list[Any]] = mapped_column(default=list)
+    # [{"id", "secret" (ciphertext), "created_at", "expires_at" (null = no end)}], newest last.
+    secrets: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: pending until a 2xx (succeeded) or the retry window closes (failed,
+    the dead letter an admin can replay). Unique per (endpoint, event) so fan-out can run again safely."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index("ix_webhook_deliveries_status_next_attempt", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[str] = _account_fk()
+    endpoint_id: Mapped[str] = mapped_column(Id, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(Id, ForeignKey("outbox_events.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_latency_ms: Mapped[int | None] = mapped_column(Integer)
+    last_response_excerpt: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    delivered_at: Mapped[dt.datetime | None]
