@@ -1,21 +1,66 @@
-"""The web application: health, metrics-free for now, and the provider connect callback."""
+"""The web application: health, metrics, the REST API under /api/v1, and the provider connect callback."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Any
 
-from fastapi import FastAPI, Query
+from fastapi import APIRouter, FastAPI, Query
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
+from starlette.responses import Response
 
+from staffsync.api import connections, employees, lifecycle, syncs
+from staffsync.api.deps import ApiContext, ConnectorFor
+from staffsync.api.errors import install_error_handlers
+from staffsync.api.metrics import ApiMetrics, MetricsMiddleware
+from staffsync.api.routes import route_templates
+from staffsync.api.schemas import ErrorEnvelope
+from staffsync.connectors.base import HRConnector
+from staffsync.connectors.registry import ProviderSettings, build_connector
 from staffsync.services.connect import ConnectFailed, KomboConnectApi, complete_kombo_connect
+from staffsync.storage import models
 from staffsync.storage.db import Database
 from staffsync.sync.engine import utc_now
 
+API_PREFIX = "/api/v1"
 
-def create_app(db: Database, *, kombo_connect: Callable[[], KomboConnectApi] | None = None) -> FastAPI:
-    app = FastAPI(title="staffsync", docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": description}
+    for status, description in {
+        400: "Bad request (e.g. a cursor this API did not return)",
+        401: "Missing, unknown or revoked API token",
+        403: "A viewer token tried to change something",
+        404: "No such object in the caller's account",
+        409: "Conflict: field_locked, sync_running, approval_conflict, run_not_held, …",
+        422: "invalid_request (with details), invalid_field_settings (with the diagnostics), …",
+    }.items()
+}
+
+
+def create_app(
+    db: Database,
+    *,
+    kombo_connect: Callable[[], KomboConnectApi] | None = None,
+    provider_settings: ProviderSettings | None = None,
+    connector_for: ConnectorFor | None = None,
+) -> FastAPI:
+    """`connector_for` overrides how a stored connection becomes a connector (tests); by default the registry
+    builds it with `provider_settings` (read from the environment when not given)."""
+    app = FastAPI(title="staffsync", docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json")
+    metrics = ApiMetrics()
+    app.state.api = ApiContext(
+        db=db, connector_for=connector_for or _registry_connectors(provider_settings), metrics=metrics
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=lambda: route_templates(app))
+    install_error_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
+    for router in (connections.router, syncs.router, employees.router, lifecycle.router):
+        api.include_router(router)
+    app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
@@ -25,6 +70,10 @@ def create_app(db: Database, *, kombo_connect: Callable[[], KomboConnectApi] | N
         except Exception:  # any database failure is "not healthy", said without details
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return metrics.exposition()
 
     @app.get("/connect/kombo/callback", include_in_schema=False)
     def kombo_callback(token: str = Query(min_length=1, max_length=512)) -> HTMLResponse:
@@ -42,7 +91,30 @@ def create_app(db: Database, *, kombo_connect: Callable[[], KomboConnectApi] | N
             status=200,
         )
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title="staffsync",
+                version=app.version,
+                description='Every error answers `{"error": {"code", "message", "details"}}`. '
+                "Another account's object is a 404, never a 403.",
+                routes=app.routes,
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _registry_connectors(settings: ProviderSettings | None) -> ConnectorFor:
+    def connector_for(connection: models.Connection, timezone: str) -> HRConnector:
+        # Read on first use: the memory provider needs no settings, and tests build apps without an environment.
+        from staffsync.settings import get_settings
+
+        return build_connector(connection, settings=settings or get_settings(), timezone=timezone)
+
+    return connector_for
 
 
 def _page(title: str, message: str, *, status: int) -> HTMLResponse:

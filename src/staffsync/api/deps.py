@@ -1,0 +1,87 @@
+"""What every API request starts from: the application context, and the caller behind the bearer token.
+
+The caller's account id scopes every query a router makes; a viewer token may read but never write."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from staffsync.api.errors import ApiError
+from staffsync.api.metrics import ApiMetrics
+from staffsync.connectors.base import HRConnector
+from staffsync.storage import accounts as account_store
+from staffsync.storage import models
+from staffsync.storage.db import Database
+from staffsync.sync.engine import utc_now
+
+# (stored connection, account time zone) -> the connector that reads it
+ConnectorFor = Callable[[models.Connection, str], HRConnector]
+
+ADMIN = "admin"
+VIEWER = "viewer"
+
+
+@dataclass
+class ApiContext:
+    db: Database
+    connector_for: ConnectorFor
+    metrics: ApiMetrics
+    # Syncs started through the API run in these threads; kept so a shutdown or a test can wait for them.
+    sync_threads: list[threading.Thread] = field(default_factory=list)
+
+    def join_syncs(self, timeout: float | None = None) -> None:
+        for thread in list(self.sync_threads):
+            thread.join(timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    account_id: str
+    role: str
+    token_id: str
+    token_name: str
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as recorded in history and events: the token's name, never the token."""
+        return f"api-token:{self.token_name}"
+
+
+def api_context(request: Request) -> ApiContext:
+    context = request.app.state.api
+    assert isinstance(context, ApiContext)
+    return context
+
+
+Context = Annotated[ApiContext, Depends(api_context)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token of the account: `Authorization: Bearer ssk_…`")
+
+
+def authenticate(
+    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise ApiError(401, "unauthorized", "Send an API token as `Authorization: Bearer <token>`")
+    with context.db.transaction() as session:
+        token = account_store.find_token(session, credentials.credentials)
+        if token is None:
+            raise ApiError(401, "unauthorized", "The API token is unknown or revoked")
+        token.last_used_at = utc_now()
+        return Caller(token.account_id, token.role, token.id, token.name)
+
+
+def require_admin(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    if caller.role != ADMIN:
+        raise ApiError(403, "forbidden", "This API token may only read: changes need an admin token")
+    return caller
+
+
+Reader = Annotated[Caller, Depends(authenticate)]
+Writer = Annotated[Caller, Depends(require_admin)]

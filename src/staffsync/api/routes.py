@@ -1,0 +1,39 @@
+"""The application's routes as (methods, path template) pairs, whatever way FastAPI nests included routers.
+
+FastAPI ≥ 0.16x keeps an included router as one opaque entry of `app.routes`; `iter_route_contexts` then
+gives the effective routes. Metrics label requests with these templates, and the tenancy test walks them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import fastapi.routing
+from fastapi import FastAPI
+from starlette.routing import compile_path
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTemplate:
+    methods: frozenset[str]
+    path: str
+    pattern: re.Pattern[str]
+
+
+def route_templates(app: FastAPI) -> list[RouteTemplate]:
+    found: list[RouteTemplate] = []
+    for route in _effective_routes(app):
+        path = getattr(route, "path", None)
+        if not isinstance(path, str):
+            continue
+        methods = getattr(route, "methods", None) or ()
+        found.append(RouteTemplate(frozenset(methods), path, compile_path(path)[0]))
+    return found
+
+
+def _effective_routes(app: FastAPI) -> Iterable[object]:
+    iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iter_contexts is None:  # FastAPI before nested-router contexts: app.routes is already flat
+        return list(app.routes)
+    return list(iter_contexts(app.routes))
