@@ -4,7 +4,6 @@ and resolve a held run."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Response
@@ -14,8 +13,7 @@ from staffsync.api.deps import ApiContext, Caller, Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
 from staffsync.api.pagination import Paging
 from staffsync.api.schemas import ChangeOut, Page, RunOut, SyncRequest
-from staffsync.connectors.base import FetchRequest, FilterOptions, HRConnector
-from staffsync.domain.records import RejectedRecord, SourceEmployee
+from staffsync.connectors.base import HRConnector
 from staffsync.storage import api_queries
 from staffsync.storage import runs as run_store
 from staffsync.storage.locks import ConnectionBusy
@@ -29,37 +27,21 @@ START_TIMEOUT_S = 30.0
 
 @dataclass
 class _StartSignal:
-    """Set once the run's row is committed (the engine opens the fetch only after that), or the run failed
-    to start: either way the request can answer."""
+    """Set once the run's record exists (its id is known), or once the run could not start at all."""
 
     started: threading.Event = field(default_factory=threading.Event)
-    fetch_opened: bool = False
+    run_id: str | None = None
     error: BaseException | None = None
 
-
-class _SignallingConnector:
-    """The connection's connector, telling the request when the engine opens the fetch."""
-
-    def __init__(self, inner: HRConnector, signal: _StartSignal) -> None:
-        self.inner = inner
-        self.signal = signal
-        self.provider = inner.provider
-        self.supports_incremental = inner.supports_incremental
-
-    def employees(self, request: FetchRequest) -> Iterator[SourceEmployee | RejectedRecord]:
-        self.signal.fetch_opened = True
-        self.signal.started.set()
-        return self.inner.employees(request)
-
-    def filter_options(self) -> FilterOptions:
-        return self.inner.filter_options()
+    def run_started(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.started.set()
 
 
 def _run_in_background(
     context: ApiContext, caller: Caller, connection_id: str, connector: HRConnector, body: SyncRequest
 ) -> _StartSignal:
     signal = _StartSignal()
-    wrapped = _SignallingConnector(connector, signal)
 
     def work() -> None:
         try:
@@ -67,10 +49,11 @@ def _run_in_background(
                 context.db,
                 connection_id,
                 account_id=caller.account_id,
-                connector=wrapped,
+                connector=connector,
                 dry_run=body.dry_run,
                 full=True if body.full else None,
                 trigger="api",
+                on_started=signal.run_started,
             )
             context.metrics.sync_runs.labels(outcome.status).inc()
         except BaseException as error:  # handed to the waiting request, which answers with it
@@ -97,7 +80,7 @@ def start_sync(id: str, body: SyncRequest, caller: Writer, context: Context, res
     signal = _run_in_background(context, caller, id, connector, body)
     if not signal.started.wait(START_TIMEOUT_S):
         raise ApiError(503, "sync_not_started", "The sync did not start in time; see the connection's runs")
-    if not signal.fetch_opened:
+    if signal.run_id is None:
         # The run never began: no run row is ours to return, only the reason.
         if isinstance(signal.error, ConnectionBusy | ConnectionDisconnected):
             raise signal.error
@@ -105,8 +88,7 @@ def start_sync(id: str, body: SyncRequest, caller: Writer, context: Context, res
             raise not_found("connection", id)
         raise ApiError(500, "sync_not_started", "The sync could not start")
     with context.db.transaction() as session:
-        # While our run holds the connection's lock no other run can start, so the newest run is ours.
-        run = api_queries.latest_run(session, caller.account_id, id)
+        run = run_store.get_run(session, caller.account_id, signal.run_id)
         assert run is not None
         if run.status != RunStatus.RUNNING:
             response.status_code = 200

@@ -40,15 +40,6 @@ def page_runs(
     )
 
 
-def latest_run(session: Session, account_id: str, connection_id: str) -> models.SyncRun | None:
-    return session.execute(
-        select(models.SyncRun)
-        .where(models.SyncRun.account_id == account_id, models.SyncRun.connection_id == connection_id)
-        .order_by(models.SyncRun.started_at.desc(), models.SyncRun.id)
-        .limit(1)
-    ).scalar_one_or_none()
-
-
 def page_run_changes(session: Session, account_id: str, run_id: str, *, offset: int, limit: int) -> list[models.Change]:
     """In staging order, as the run planned them."""
     return list(

@@ -88,9 +88,11 @@ def run_sync(
     today: dt.date | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    on_started: Callable[[str], None] | None = None,
 ) -> SyncOutcome:
     """Raises ConnectionBusy when another run of this connection holds the lock; every other failure
-    ends as a failed run record, never as an exception."""
+    ends as a failed run record, never as an exception. `on_started` gets the run's id as soon as its
+    record exists, before the fetch: callers that run syncs in the background answer with it."""
     with connection_lock(db, connection_id) as lock:
         started = now()
         with db.transaction() as session:
@@ -137,6 +139,8 @@ def run_sync(
                 fields=planner.settings.enabled_fields(),
                 updated_after=None if is_full or connection.watermark is None else connection.watermark - OVERLAP,
             )
+        if on_started is not None:
+            on_started(run.id)
         timings: dict[str, float] = {}
         try:
             clock = time.perf_counter()
