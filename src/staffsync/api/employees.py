@@ -16,6 +16,7 @@ from staffsync.services.directory import list_employees
 from staffsync.services.employees import edit_employee, set_flag
 from staffsync.storage import accounts as account_store
 from staffsync.storage import api_queries
+from staffsync.storage import runs as run_store
 from staffsync.storage.directory import DirectoryView
 from staffsync.sync.engine import utc_now
 
@@ -134,8 +135,6 @@ def history(id: str, caller: Reader, context: Context, paging: Paging) -> Page[C
     with context.db.transaction() as session:
         if api_queries.get_employee(session, caller.account_id, id) is None:
             raise not_found("employee", id)
-        rows = api_queries.page_employee_history(
-            session, caller.account_id, id, offset=paging.offset, limit=paging.probe
-        )
+        rows = run_store.employee_history(session, caller.account_id, id, offset=paging.offset, limit=paging.probe)
         items, cursor = paging.window(rows)
         return Page(items=[ChangeOut.of(row) for row in items], next_cursor=cursor)

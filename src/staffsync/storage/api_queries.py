@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from staffsync.domain.events import Event
 from staffsync.storage import employees as employee_store
 from staffsync.storage import models, outbox
-from staffsync.storage.runs import ChangeStatus
 
 DISCONNECTED_REASON = "source disconnected"
 
@@ -47,25 +46,6 @@ def page_run_changes(session: Session, account_id: str, run_id: str, *, offset: 
             select(models.Change)
             .where(models.Change.account_id == account_id, models.Change.run_id == run_id)
             .order_by(models.Change.id)
-            .offset(offset)
-            .limit(limit)
-        ).scalars()
-    )
-
-
-def page_employee_history(
-    session: Session, account_id: str, employee_id: str, *, offset: int, limit: int
-) -> list[models.Change]:
-    """Applied changes only, newest first: what an admin reading a profile wants to see first."""
-    return list(
-        session.execute(
-            select(models.Change)
-            .where(
-                models.Change.account_id == account_id,
-                models.Change.employee_id == employee_id,
-                models.Change.status == ChangeStatus.APPLIED,
-            )
-            .order_by(models.Change.id.desc())
             .offset(offset)
             .limit(limit)
         ).scalars()

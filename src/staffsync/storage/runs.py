@@ -202,7 +202,10 @@ def run_changes(session: Session, account_id: str, run_id: str) -> list[models.C
     )
 
 
-def employee_history(session: Session, account_id: str, employee_id: str) -> list[models.Change]:
+def employee_history(
+    session: Session, account_id: str, employee_id: str, *, offset: int = 0, limit: int | None = None
+) -> list[models.Change]:
+    """Applied changes only, newest first: what an admin reading a profile wants to see first."""
     return list(
         session.execute(
             select(models.Change)
@@ -211,7 +214,9 @@ def employee_history(session: Session, account_id: str, employee_id: str) -> lis
                 models.Change.employee_id == employee_id,
                 models.Change.status == ChangeStatus.APPLIED,
             )
-            .order_by(models.Change.id)
+            .order_by(models.Change.id.desc())
+            .offset(offset)
+            .limit(limit)
         ).scalars()
     )
 
