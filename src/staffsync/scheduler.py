@@ -81,8 +81,11 @@ class EmbeddedScheduler:
             self._thread.join(timeout=60)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.tick.total_seconds()):
+        # A tick at once: connections that came due while the server was down should not wait a tick more.
+        while True:
             try:
                 self.run_due()
             except Exception:  # the loop outlives any one failure; the run record says what went wrong
                 log.exception("scheduled syncs failed")
+            if self._stop.wait(self.tick.total_seconds()):
+                return

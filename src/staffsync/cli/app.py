@@ -11,6 +11,7 @@ from staffsync.cli.demo import demo_command
 from staffsync.cli.kombo_sim import kombo_sim_command
 from staffsync.cli.preview import preview_command
 from staffsync.cli.runtime import GuardedCommand
+from staffsync.cli.serve import serve_command
 from staffsync.cli.sync import sync_command
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ def root(
 
 
 app.command("demo", cls=GuardedCommand)(demo_command)
+app.command("serve", cls=GuardedCommand)(serve_command)
 app.add_typer(database.app)
 app.add_typer(accounts.app)
 app.add_typer(connections.app)
