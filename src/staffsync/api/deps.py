@@ -4,6 +4,7 @@ The caller's account id scopes every query a router makes; a viewer token may re
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from staffsync.sync.engine import utc_now
 # (stored connection, account time zone) -> the connector that reads it
 ConnectorFor = Callable[[models.Connection, str], HRConnector]
 
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
 ADMIN = "admin"
 VIEWER = "viewer"
 
@@ -73,7 +75,11 @@ def authenticate(
         token = account_store.find_token(session, credentials.credentials)
         if token is None:
             raise ApiError(401, "unauthorized", "The API token is unknown or revoked")
-        token.last_used_at = utc_now()
+        moment = utc_now()
+        # A write per request would queue every API read behind a running sync on SQLite: once a minute is
+        # precise enough for "last used".
+        if token.last_used_at is None or moment - token.last_used_at > LAST_USED_PRECISION:
+            token.last_used_at = moment
         return Caller(token.account_id, token.role, token.id, token.name)
 
 
