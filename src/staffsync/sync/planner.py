@@ -28,11 +28,12 @@ from staffsync.domain.plan import (
     plan_detachment,
     plan_record,
 )
-from staffsync.domain.records import RejectedRecord, SourceEmployee, normalise_email
+from staffsync.domain.records import RejectedRecord, SourceEmployee
 from staffsync.domain.validation import rejection
 from staffsync.domain.values import EmploymentStatus
 from staffsync.storage import employees as employee_store
 from staffsync.storage import runs as run_store
+from staffsync.sync.snapshot import BatchSnapshot, load_snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,43 +120,14 @@ class RunPlanner:
                 continue
             self.seen.add(record.remote_id)
             records.append(record)
-        links = employee_store.links_by_remote_id(
-            session, self.account_id, self.connection_id, [r.remote_id for r in records]
-        )
-        linked = employee_store.employees_by_id(session, self.account_id, [link.employee_id for link in links.values()])
-        # Most people keep their link and their email: look up by email only those who do not.
-        by_email = {
-            key: employee
-            for employee in linked.values()
-            if isinstance(email := employee.value("work_email"), str) and (key := normalise_email(email))
-        }
-        by_email.update(
-            employee_store.employees_by_email(
-                session,
-                self.account_id,
-                [key for r in records if not r.deleted and (key := r.work_email_key) and key not in by_email],
-            )
-        )
-        email_links = employee_store.active_links_by_employee(
-            session, self.account_id, self.connection_id, [e.id for e in by_email.values() if e.id not in linked]
-        )
-        email_links.update(
-            (link.employee_id, link) for link in links.values() if link.active and link.employee_id in linked
-        )
+        known = load_snapshot(session, self.account_id, self.connection_id, records)
         for record in records:
-            self._plan_record(session, record, links.get(record.remote_id), linked, by_email, email_links)
+            self._plan_record(session, record, known)
         self.flush(session)
 
-    def _plan_record(
-        self,
-        session: Session,
-        record: SourceEmployee,
-        link: SourceLink | None,
-        linked: dict[str, DirectoryEmployee],
-        by_email: dict[str, DirectoryEmployee],
-        email_links: dict[str, SourceLink],
-    ) -> None:
-        linked_employee = linked.get(link.employee_id) if link is not None else None
+    def _plan_record(self, session: Session, record: SourceEmployee, known: BatchSnapshot) -> None:
+        link = known.links.get(record.remote_id)
+        linked_employee = known.linked.get(link.employee_id) if link is not None else None
         if record.deleted:
             if link is not None and link.active and linked_employee is not None:
                 self._detach(link, linked_employee, "Deleted in the HR system")
@@ -174,8 +146,8 @@ class RunPlanner:
         self.considered += 1
         key = record.work_email_key
         assert key is not None  # validation rejects records without a work email
-        email_employee = by_email.get(key)
-        email_link = email_links.get(email_employee.id) if email_employee is not None else None
+        email_employee = known.by_email.get(key)
+        email_link = known.email_links.get(email_employee.id) if email_employee is not None else None
         found = match(
             link=link,
             linked_employee=linked_employee,
