@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from staffsync.cli import accounts, connections, database, employees, runs
+from staffsync.cli import accounts, connections, database, employees, runs, tokens
 from staffsync.cli.demo import demo_command
 from staffsync.cli.kombo_sim import kombo_sim_command
 from staffsync.cli.preview import preview_command
@@ -37,6 +37,7 @@ app.command("demo", cls=GuardedCommand)(demo_command)
 app.command("serve", cls=GuardedCommand)(serve_command)
 app.add_typer(database.app)
 app.add_typer(accounts.app)
+app.add_typer(tokens.app)
 app.add_typer(connections.app)
 app.command("sync", cls=GuardedCommand)(sync_command)
 app.command("preview", cls=GuardedCommand)(preview_command)

@@ -75,3 +75,27 @@ def find_token(session: Session, secret: str) -> models.ApiToken | None:
             models.ApiToken.token_hash == hash_token(secret), models.ApiToken.revoked_at.is_(None)
         )
     ).scalar_one_or_none()
+
+
+def list_tokens(session: Session, account_id: str) -> list[models.ApiToken]:
+    return list(
+        session.execute(
+            select(models.ApiToken)
+            .where(models.ApiToken.account_id == account_id)
+            .order_by(models.ApiToken.created_at, models.ApiToken.id)
+        ).scalars()
+    )
+
+
+def revoke_token(session: Session, account_id: str, token_id: str, *, now: dt.datetime) -> models.ApiToken | None:
+    token = session.execute(
+        select(models.ApiToken).where(models.ApiToken.account_id == account_id, models.ApiToken.id == token_id)
+    ).scalar_one_or_none()
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = now
+    return token
+
+
+def find_token_by_id(session: Session, token_id: str) -> models.ApiToken | None:
+    """Unscoped, for operator tools that start from a token id alone (the CLI)."""
+    return session.get(models.ApiToken, token_id)
