@@ -59,25 +59,15 @@ def disconnect_connection(session: Session, connection: models.Connection, *, no
     The caller holds the connection's sync lock, so no run applies over a source being disconnected."""
     account_id = connection.account_id
     links = list(employee_store.iter_active_links(session, account_id, connection.id))
-    detached: list[str] = []
-    for link in links:
-        employee_store.deactivate_link(
+    detached = sorted(
+        employee_store.detach_links(
             session,
             account_id=account_id,
             connection_id=connection.id,
-            remote_id=link.remote_id,
+            detachments=[(link.remote_id, link.employee_id, DISCONNECTED_REASON) for link in links],
             now=now,
-            reason=DISCONNECTED_REASON,
         )
-        if employee_store.settle_detachment(
-            session,
-            account_id=account_id,
-            employee_id=link.employee_id,
-            connection_id=connection.id,
-            now=now,
-            reason=DISCONNECTED_REASON,
-        ):
-            detached.append(link.employee_id)
+    )
     connection.disconnected_at = now
     connection.status = "disconnected"
     connection.status_message = f"Disconnected on {now.date().isoformat()}: it no longer syncs"

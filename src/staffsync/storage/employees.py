@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from staffsync.domain.directory import DirectoryEmployee, SourceLink
@@ -291,39 +291,65 @@ def deactivate_link(
     )
 
 
-def settle_detachment(
-    session: Session, *, account_id: str, employee_id: str, connection_id: str, now: dt.datetime, reason: str
-) -> bool:
-    """After a link went inactive: the employee is detached only when no other source still has them.
+def detach_links(
+    session: Session,
+    *,
+    account_id: str,
+    connection_id: str,
+    detachments: Sequence[tuple[str, str, str]],
+    now: dt.datetime,
+) -> set[str]:
+    """Deactivates this connection's links `(remote_id, employee_id, reason)`, in bulk. An employee is detached
+    only when no other source still has them; otherwise this connection just stops being their primary.
 
-    Returns True when the employee itself became detached."""
-    others = session.scalar(
-        select(func.count()).where(
-            models.SourceLink.account_id == account_id,
-            models.SourceLink.employee_id == employee_id,
-            models.SourceLink.active.is_(True),
-        )
-    )
-    employee = models.Employee
-    if others:
+    Returns the ids of the employees who became detached."""
+    links, table = models.table_of(models.SourceLink), models.table_of(models.Employee)
+    detached: set[str] = set()
+    for part in chunks(list(detachments)):
         session.execute(
-            update(employee)
-            .where(and_(employee.id == employee_id, employee.primary_connection_id == connection_id))
-            .values(primary_connection_id=None, version=employee.version + 1, updated_at=now)
+            update(links)
+            .where(
+                links.c.account_id == account_id,
+                links.c.connection_id == connection_id,
+                links.c.remote_id == bindparam("b_remote_id"),
+            )
+            .values(active=False, detached_at=now, detach_reason=bindparam("b_reason")),
+            [{"b_remote_id": remote_id, "b_reason": reason} for remote_id, _, reason in part],
         )
-        return False
-    session.execute(
-        update(employee)
-        .where(employee.account_id == account_id, employee.id == employee_id)
-        .values(
-            detached_at=now,
-            detach_reason=reason,
-            primary_connection_id=None,
-            version=employee.version + 1,
-            updated_at=now,
+        ids = {employee_id for _, employee_id, _ in part}
+        still_linked = set(
+            session.execute(
+                select(models.SourceLink.employee_id)
+                .where(
+                    models.SourceLink.account_id == account_id,
+                    models.SourceLink.employee_id.in_(ids),
+                    models.SourceLink.active.is_(True),
+                )
+                .distinct()
+            ).scalars()
         )
-    )
-    return True
+        gone = {employee_id: reason for _, employee_id, reason in part if employee_id not in still_linked}
+        if still_linked:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(still_linked), table.c.primary_connection_id == connection_id)
+                .values(primary_connection_id=None, version=table.c.version + 1, updated_at=now)
+            )
+        if gone:
+            session.execute(
+                update(table)
+                .where(table.c.account_id == account_id, table.c.id == bindparam("b_id"))
+                .values(
+                    detached_at=now,
+                    detach_reason=bindparam("b_reason"),
+                    primary_connection_id=None,
+                    version=table.c.version + 1,
+                    updated_at=now,
+                ),
+                [{"b_id": employee_id, "b_reason": reason} for employee_id, reason in gone.items()],
+            )
+        detached.update(gone)
+    return detached
 
 
 def forget_manual_edits(session: Session, account_id: str, employee_id: str, fields: Iterable[str]) -> None:

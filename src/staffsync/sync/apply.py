@@ -138,26 +138,15 @@ def _apply_chunk(
             if overridden:
                 employee_store.forget_manual_edits(session, account_id, change.employee_id, overridden)
     employee_store.update_employees(session, updates)
-    still_attached: set[str] = set()
-    for change in chunk:
-        if change.action is ChangeAction.DETACH:
-            employee_store.deactivate_link(
-                session,
-                account_id=account_id,
-                connection_id=connection_id,
-                remote_id=change.remote_id,
-                now=now,
-                reason=change.reason or "Detached",
-            )
-            if not employee_store.settle_detachment(
-                session,
-                account_id=account_id,
-                employee_id=change.employee_id,
-                connection_id=connection_id,
-                now=now,
-                reason=change.reason or "Detached",
-            ):
-                still_attached.add(change.employee_id)
+    detaching = [
+        (change.remote_id, change.employee_id, change.reason or "Detached")
+        for change in chunk
+        if change.action is ChangeAction.DETACH
+    ]
+    detached = employee_store.detach_links(
+        session, account_id=account_id, connection_id=connection_id, detachments=detaching, now=now
+    )
+    still_attached = {employee_id for _, employee_id, _ in detaching} - detached
     events = [
         event
         for change in chunk
