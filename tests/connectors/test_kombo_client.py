@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from kombo_payloads import minimal_employee
 
 from staffsync.connectors.base import ConnectorError, FailureKind, FetchRequest, HRConnector
 from staffsync.connectors.kombo import KomboConnector, retry_config
@@ -65,53 +66,19 @@ def connect() -> Iterator[Callable[..., KomboConnector]]:
         connector.close()
 
 
-# Kombo's required-but-nullable employee keys.
-_NULLABLE = (
-    "employee_number",
-    "nationality",
-    "display_full_name",
-    "job_title",
-    "mobile_phone_number",
-    "ssn",
-    "tax_id",
-    "weekly_hours",
-    "avatar",
-    "work_location_id",
-    "legal_entity_id",
-    "manager_id",
-    "date_of_birth",
-    "termination_date",
-    "remote_created_at",
-    "remote_deleted_at",
-    "custom_fields",
-    "manager",
-    "legal_entity",
-    "work_location",
-)
-
-
 def employee(number: int, **values: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": f"E{number}",
-        "remote_id": str(number),
-        **dict.fromkeys(_NULLABLE),
-        "first_name": "Person",
-        "last_name": f"Number {number}",
-        "work_email": f"person{number}@acme.example",
-        "personal_email": f"private{number}@example.org",
-        "mobile_phone_number": "+49 170 0000000",
-        "start_date": "2024-01-31T23:00:00.000Z",
-        "changed_at": "2026-03-01T08:00:00.000Z",
-        "employments": [],
-        "time_off_balances": [],
-        "groups": [{"id": "T1", "remote_id": "1", "name": "Platform", "type": "TEAM"}],
-        "legal_entity_id": "LE1",
-        "legal_entity": {"id": "LE1", "remote_id": "1", "name": "Acme GmbH"},
-        "employment_status": "ACTIVE",
-        "employment_type": "FULL_TIME",
-        "home_address": {"street_1": "Torstraße 5", "city": "Berlin", "zip_code": "10119", "country": "DE"},
-    }
-    return base | values
+    return minimal_employee(
+        number,
+        **{
+            "personal_email": f"private{number}@example.org",
+            "mobile_phone_number": "+49 170 0000000",
+            "legal_entity_id": "LE1",
+            "legal_entity": {"id": "LE1", "remote_id": "1", "name": "Acme GmbH"},
+            "employment_type": "FULL_TIME",
+            "home_address": {"street_1": "Torstraße 5", "city": "Berlin", "zip_code": "10119", "country": "DE"},
+            **values,
+        },
+    )
 
 
 def group(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from kombo import errors as sdk_errors
 from kombo.utils.retries import BackoffStrategy, RetryConfig
+from kombo_payloads import minimal_employee
 
 from staffsync.connectors.base import ConnectorError, FailureKind, FetchRequest
 from staffsync.connectors.kombo import KomboConnector, KomboErrorTranslator, retry_config
@@ -66,44 +67,7 @@ def connect() -> Iterator[Callable[..., KomboConnector]]:
 
 
 def employee(number: int, **values: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": f"E{number}",
-        "remote_id": str(number),
-        **dict.fromkeys(
-            [
-                "employee_number",
-                "nationality",
-                "display_full_name",
-                "job_title",
-                "mobile_phone_number",
-                "ssn",
-                "tax_id",
-                "weekly_hours",
-                "avatar",
-                "work_location_id",
-                "legal_entity_id",
-                "manager_id",
-                "date_of_birth",
-                "termination_date",
-                "remote_created_at",
-                "remote_deleted_at",
-                "custom_fields",
-                "manager",
-                "legal_entity",
-                "work_location",
-            ]
-        ),
-        "first_name": "Person",
-        "last_name": f"Number {number}",
-        "work_email": f"person{number}@acme.example",
-        "start_date": "2024-01-31T23:00:00.000Z",
-        "changed_at": "2026-03-01T08:00:00.000Z",
-        "employments": [],
-        "time_off_balances": [],
-        "groups": [{"id": "T1", "remote_id": "1", "name": "Platform", "type": "TEAM"}],
-        "employment_status": "ACTIVE",
-    }
-    return base | values
+    return minimal_employee(number, **values)
 
 
 def page(*employees: dict[str, Any], next_cursor: str | None = None) -> httpx.Response:
