@@ -24,6 +24,7 @@ from staffsync.services.connect import ConnectFailed, KomboConnectApi, complete_
 from staffsync.storage import models
 from staffsync.storage.db import Database
 from staffsync.sync.engine import utc_now
+from staffsync.web.app import install_web
 
 API_PREFIX = "/api/v1"
 
@@ -56,6 +57,7 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=lambda: route_templates(app))
     install_error_handlers(app)
+    install_web(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
     for router in (connections.router, syncs.router, employees.router, lifecycle.router):

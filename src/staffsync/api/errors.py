@@ -38,6 +38,10 @@ def envelope(status: int, code: str, message: str, details: Any = None) -> JSONR
     return JSONResponse({"error": {"code": code, "message": message, "details": details}}, status_code=status)
 
 
+def http_error_envelope(error: StarletteHTTPException) -> JSONResponse:
+    return envelope(error.status_code, _CODES.get(error.status_code, "http_error"), str(error.detail))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     def _api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -45,7 +49,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return envelope(error.status_code, _CODES.get(error.status_code, "http_error"), str(error.detail))
+        return http_error_envelope(error)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

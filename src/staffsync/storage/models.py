@@ -335,3 +335,30 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     delivered_at: Mapped[dt.datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random secret; only its SHA-256 is stored, so a leaked
+    database cannot be replayed as a session. The CSRF token lives here too (synchroniser pattern)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _account_fk()
+    admin_user_id: Mapped[str] = mapped_column(Id, ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    # [{"kind": "success"|"error"|"info", "text": "..."}], shown once by the next page rendered.
+    flashes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+
+
+class SignInLink(Base):
+    """A single-use, short-lived sign-in link (`staffsync demo` opens the browser already signed in)."""
+
+    __tablename__ = "sign_in_links"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _account_fk()
+    admin_user_id: Mapped[str] = mapped_column(Id, ForeignKey("admin_users.id", ondelete="CASCADE"))
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]

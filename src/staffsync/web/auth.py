@@ -1,0 +1,263 @@
+"""Signing in and out of the web UI, and the dependencies every page starts from.
+
+- `Browser`: any signed-in user (admin or viewer) may read.
+- `AdminAction`: a form post (or htmx request) that changes something: it needs a valid CSRF token and
+  the admin role. A viewer gets a 403 page, a missing or wrong token a 403 page that says so.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from staffsync.storage import web_sessions
+from staffsync.storage.web_sessions import SESSION_LIFETIME, SignedIn
+from staffsync.sync.engine import utc_now
+from staffsync.web.render import context_of, redirect, render
+
+SESSION_COOKIE = "staffsync_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+HOME = "/employees"
+
+router = APIRouter(include_in_schema=False)
+
+
+class WebError(Exception):
+    """An answer as a page: a title and a sentence that says what to do."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class LoginThrottle:
+    """At most `limit` failed sign-ins per client address and per email within `window_s`, in this process.
+    Counting both stops one address guessing many passwords and many addresses guessing one account's."""
+
+    def __init__(self, limit: int = 5, window_s: float = 900.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, *keys: str) -> int:
+        """Seconds until a sign-in may be tried again; 0 when it may be tried now."""
+        now = self._clock()
+        with self._lock:
+            waits = [self._wait(key, now) for key in keys]
+        return max(waits, default=0)
+
+    def _wait(self, key: str, now: float) -> int:
+        failures = self._failures.get(key)
+        if failures is None:
+            return 0
+        while failures and failures[0] <= now - self.window_s:
+            failures.popleft()
+        if len(failures) < self.limit:
+            return 0
+        return max(1, int(failures[0] + self.window_s - now) + 1)
+
+    def failed(self, *keys: str) -> None:
+        now = self._clock()
+        with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+def throttle_of(request: Request) -> LoginThrottle:
+    throttle = request.app.state.login_throttle
+    assert isinstance(throttle, LoginThrottle)
+    return throttle
+
+
+def current_user(request: Request) -> SignedIn | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    with context_of(request).db.transaction() as session:
+        return web_sessions.resume_session(session, secret, now=utc_now())
+
+
+def signed_in(request: Request) -> SignedIn:
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired(
+            _same_site_path(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
+        )
+    return user
+
+
+Browser = Annotated[SignedIn, Depends(signed_in)]
+
+
+async def _csrf_token_sent(request: Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def admin_action(request: Request, user: Browser) -> SignedIn:
+    sent = await _csrf_token_sent(request)
+    if not sent or not hmac.compare_digest(sent, user.csrf_token):
+        raise WebError(
+            403,
+            "This form has expired",
+            "The security token of the form was missing or out of date, so nothing was changed. "
+            "Reload the page and try again.",
+        )
+    if not user.is_admin:
+        raise WebError(403, "Read-only access", "Your role is viewer: you can look at everything but not change it.")
+    return user
+
+
+AdminAction = Annotated[SignedIn, Depends(admin_action)]
+
+
+def _same_site_path(target: str | None) -> str:
+    """Only a local path is a place to go back to after sign-in: never another site (open redirect)."""
+    if not target:
+        return HOME
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return HOME
+    return target
+
+
+def _client_key(request: Request) -> str:
+    return f"ip:{request.client.host if request.client else 'unknown'}"
+
+
+def _set_session_cookie(response: Response, secret: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+        secure=True,
+        httponly=True,
+        # Lax, not Strict: coming back from the HR provider's hosted connect flow is a cross-site
+        # top-level navigation that must arrive signed in.
+        samesite="lax",
+    )
+
+
+@router.get("/login")
+def login_page(request: Request, next: Annotated[str | None, Query(max_length=2000)] = None) -> Response:
+    if current_user(request) is not None:
+        return redirect(_same_site_path(next))
+    return render(request, "login.html", None, next=_same_site_path(next), email="", error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=2000)] = HOME,
+) -> Response:
+    throttle = throttle_of(request)
+    keys = (_client_key(request), f"email:{email.strip().lower()}")
+    wait = throttle.retry_after(*keys)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        response = render(
+            request,
+            "login.html",
+            None,
+            status=429,
+            next=_same_site_path(next),
+            email=email,
+            error=f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    with context_of(request).db.transaction() as session:
+        user = web_sessions.authenticate_admin(session, email, password)
+        secret = web_sessions.start_session(session, user, now=utc_now()) if user else None
+    if secret is None:
+        throttle.failed(*keys)
+        return render(
+            request,
+            "login.html",
+            None,
+            status=401,
+            next=_same_site_path(next),
+            email=email,
+            error="That email and password do not match an admin of staffsync.",
+        )
+    throttle.succeeded(*keys)
+    signed_in_response = redirect(_same_site_path(next))
+    _set_session_cookie(signed_in_response, secret)
+    return signed_in_response
+
+
+@router.get("/login/link")
+def sign_in_link(request: Request, token: Annotated[str, Query(min_length=1, max_length=200)]) -> Response:
+    """A single-use link (printed by `staffsync demo`) that signs its admin in and forgets itself."""
+    now = utc_now()
+    with context_of(request).db.transaction() as session:
+        user = web_sessions.redeem_sign_in_link(session, token, now=now)
+        secret = web_sessions.start_session(session, user, now=now) if user else None
+    if secret is None:
+        return render(
+            request,
+            "login.html",
+            None,
+            status=400,
+            next=HOME,
+            email="",
+            error="That sign-in link was already used or has expired. Sign in with your password.",
+        )
+    response = redirect(HOME)
+    _set_session_cookie(response, secret)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, user: Browser) -> Response:
+    sent = await _csrf_token_sent(request)
+    if not hmac.compare_digest(sent or "", user.csrf_token):
+        raise WebError(403, "This form has expired", "Reload the page and try again.")
+    with context_of(request).db.transaction() as session:
+        web_sessions.end_session(session, user.session_id)
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    return response
+
+
+def login_redirect(error: LoginRequired) -> RedirectResponse:
+    return redirect(f"/login?next={quote(error.next_url, safe='/')}")
+
+
+def error_page(request: Request, error: WebError) -> HTMLResponse:
+    return render(
+        request, "error.html", current_user(request), status=error.status, title=error.title, message=error.message
+    )
