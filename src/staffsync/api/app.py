@@ -20,6 +20,7 @@ from staffsync.api.routes import route_templates
 from staffsync.api.schemas import ErrorEnvelope
 from staffsync.connectors.base import HRConnector
 from staffsync.connectors.registry import ProviderSettings, build_connector
+from staffsync.services.background_syncs import BackgroundSyncs
 from staffsync.services.connect import ConnectFailed, KomboConnectApi, complete_kombo_connect
 from staffsync.storage import models
 from staffsync.storage.db import Database
@@ -53,7 +54,10 @@ def create_app(
     app = FastAPI(title="staffsync", docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json")
     metrics = ApiMetrics()
     app.state.api = ApiContext(
-        db=db, connector_for=connector_for or _registry_connectors(provider_settings), metrics=metrics
+        db=db,
+        connector_for=connector_for or _registry_connectors(provider_settings),
+        metrics=metrics,
+        syncs=BackgroundSyncs(db, on_finished=lambda outcome: metrics.sync_runs.labels(outcome.status).inc()),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=lambda: route_templates(app))
     install_error_handlers(app)

@@ -5,9 +5,8 @@ The caller's account id scopes every query a router makes; a viewer token may re
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from staffsync.api.errors import ApiError
 from staffsync.api.metrics import ApiMetrics
 from staffsync.connectors.base import HRConnector
+from staffsync.services.background_syncs import BackgroundSyncs
 from staffsync.storage import accounts as account_store
 from staffsync.storage import models
 from staffsync.storage.db import Database
@@ -34,12 +34,11 @@ class ApiContext:
     db: Database
     connector_for: ConnectorFor
     metrics: ApiMetrics
-    # Syncs started through the API run in these threads; kept so a shutdown or a test can wait for them.
-    sync_threads: list[threading.Thread] = field(default_factory=list)
+    # Syncs started through the API or the UI run in the background; a shutdown or a test waits for them.
+    syncs: BackgroundSyncs
 
     def join_syncs(self, timeout: float | None = None) -> None:
-        for thread in list(self.sync_threads):
-            thread.join(timeout)
+        self.syncs.join(timeout)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,6 @@ and resolve a held run."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-
 from fastapi import APIRouter, Response
 
 from staffsync.api.connections import open_connector, scoped_connection
@@ -13,59 +10,13 @@ from staffsync.api.deps import ApiContext, Caller, Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
 from staffsync.api.pagination import Paging
 from staffsync.api.schemas import ChangeOut, Page, RunOut, SyncRequest
-from staffsync.connectors.base import HRConnector
+from staffsync.services.background_syncs import SyncNotStarted
 from staffsync.storage import api_queries
 from staffsync.storage import runs as run_store
 from staffsync.storage.locks import ConnectionBusy
-from staffsync.sync.engine import ConnectionDisconnected, RunStatus, approve_run, discard_run, run_sync
+from staffsync.sync.engine import ConnectionDisconnected, RunStatus, approve_run, discard_run
 
 router = APIRouter(tags=["syncs"])
-
-# How long POST /syncs waits for the background run to exist; it is recorded before the first fetch.
-START_TIMEOUT_S = 30.0
-
-
-@dataclass
-class _StartSignal:
-    """Set once the run's record exists (its id is known), or once the run could not start at all."""
-
-    started: threading.Event = field(default_factory=threading.Event)
-    run_id: str | None = None
-    error: BaseException | None = None
-
-    def run_started(self, run_id: str) -> None:
-        self.run_id = run_id
-        self.started.set()
-
-
-def _run_in_background(
-    context: ApiContext, caller: Caller, connection_id: str, connector: HRConnector, body: SyncRequest
-) -> _StartSignal:
-    signal = _StartSignal()
-
-    def work() -> None:
-        try:
-            outcome = run_sync(
-                context.db,
-                connection_id,
-                account_id=caller.account_id,
-                connector=connector,
-                dry_run=body.dry_run,
-                full=True if body.full else None,
-                trigger="api",
-                on_started=signal.run_started,
-            )
-            context.metrics.sync_runs.labels(outcome.status).inc()
-        except BaseException as error:  # handed to the waiting request, which answers with it
-            signal.error = error
-        finally:
-            signal.started.set()
-
-    thread = threading.Thread(target=work, name=f"api-sync-{connection_id}", daemon=True)
-    context.sync_threads[:] = [t for t in context.sync_threads if t.is_alive()]
-    context.sync_threads.append(thread)
-    thread.start()
-    return signal
 
 
 @router.post("/connections/{id}/syncs", status_code=202, responses={200: {"model": RunOut}})
@@ -77,18 +28,25 @@ def start_sync(id: str, body: SyncRequest, caller: Writer, context: Context, res
         if connection.disconnected_at is not None:
             raise ConnectionDisconnected(f"Connection {connection.name} is disconnected: it no longer syncs")
         connector = open_connector(context, session, connection)
-    signal = _run_in_background(context, caller, id, connector, body)
-    if not signal.started.wait(START_TIMEOUT_S):
-        raise ApiError(503, "sync_not_started", "The sync did not start in time; see the connection's runs")
-    if signal.run_id is None:
+    try:
+        run_id = context.syncs.start(
+            id,
+            account_id=caller.account_id,
+            connector=connector,
+            dry_run=body.dry_run,
+            full=True if body.full else None,
+            trigger="api",
+        )
+    except SyncNotStarted as error:
         # The run never began: no run row is ours to return, only the reason.
-        if isinstance(signal.error, ConnectionBusy | ConnectionDisconnected):
-            raise signal.error
-        if isinstance(signal.error, LookupError):
-            raise not_found("connection", id)
-        raise ApiError(500, "sync_not_started", "The sync could not start")
+        if isinstance(error.cause, ConnectionBusy | ConnectionDisconnected):
+            raise error.cause from None
+        if isinstance(error.cause, LookupError):
+            raise not_found("connection", id) from None
+        status = 500 if error.cause is not None else 503
+        raise ApiError(status, "sync_not_started", str(error)) from None
     with context.db.transaction() as session:
-        run = run_store.get_run(session, caller.account_id, signal.run_id)
+        run = run_store.get_run(session, caller.account_id, run_id)
         assert run is not None
         if run.status != RunStatus.RUNNING:
             response.status_code = 200

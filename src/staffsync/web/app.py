@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from staffsync.api.errors import http_error_envelope
-from staffsync.web import auth, connection_detail, directory, employee_sync, tokens
+from staffsync.web import auth, connection_detail, directory, employee_profile, employee_sync, tokens
 from staffsync.web.auth import HOME, LoginRequired, LoginThrottle, WebError
 from staffsync.web.render import STATIC, redirect
 
@@ -28,7 +28,14 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
-PAGE_ROUTERS = (auth.router, directory.router, employee_sync.router, connection_detail.router, tokens.router)
+PAGE_ROUTERS = (
+    auth.router,
+    directory.router,
+    employee_profile.router,
+    employee_sync.router,
+    connection_detail.router,
+    tokens.router,
+)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
