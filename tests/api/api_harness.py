@@ -12,20 +12,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.fernet import Fernet, MultiFernet
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from fakes import ListSource, person
 from staffsync.api.app import create_app
-from staffsync.api.deps import ApiContext
+from staffsync.api.deps import ApiContext, WebhookConfig
 from staffsync.connectors.base import HRConnector
 from staffsync.connectors.registry import build_connector
+from staffsync.crypto import CredentialCipher
 from staffsync.settings import Settings
 from staffsync.storage import accounts, connections, models
 from staffsync.storage.db import Database
 from staffsync.sync.engine import SyncOutcome, run_sync, utc_now
 
 API = "/api/v1"
+# Webhook receivers in tests listen on 127.0.0.1, which production refuses (SSRF): allowed here, as
+# STAFFSYNC_WEBHOOKS_ALLOW_PRIVATE=true would.
+WEBHOOKS = WebhookConfig(CredentialCipher(MultiFernet([Fernet(Fernet.generate_key())])), allow_private=True)
 PEOPLE = 12
 # Far enough ahead to stay in the onboardings and offboardings lists whatever day the suite runs.
 FUTURE_START = dt.date(2099, 1, 4)
@@ -133,7 +138,7 @@ def open_world(db: Database) -> Iterator[ApiWorld]:
             return source
         return build_connector(connection, settings=Settings(_env_file=None), timezone=timezone)
 
-    app = create_app(db, connector_for=connector_for)
+    app = create_app(db, connector_for=connector_for, webhook_config=WEBHOOKS)
     with TestClient(app) as client:
         world = ApiWorld(db, client, a, b, connection_id, source)
         outcome = world.sync()

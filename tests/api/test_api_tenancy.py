@@ -16,6 +16,8 @@ from sqlalchemy import select
 from staffsync.api.routes import route_templates
 from staffsync.storage import models
 from staffsync.storage.db import Database
+from staffsync.sync.engine import utc_now
+from staffsync.webhooks.delivery import fan_out
 
 # (route path, parameter) → how to find an object of account A for it.
 IdSource = Callable[[ApiWorld], str]
@@ -35,11 +37,27 @@ def _employee(world: ApiWorld) -> str:
     return world.employee_id("person3@acme.test")
 
 
+def _webhook(world: ApiWorld) -> str:
+    webhook_id: str = world.send(
+        "POST", "/webhooks", status=201, json={"url": "http://127.0.0.1:9/hook", "event_types": []}
+    )["id"]
+    return webhook_id
+
+
+def _delivery(world: ApiWorld) -> str:
+    webhook_id = _webhook(world)
+    fan_out(world.db, utc_now())
+    delivery_id: str = world.get(f"/webhooks/{webhook_id}/deliveries")["items"][0]["id"]
+    return delivery_id
+
+
 ID_SOURCES: dict[str, IdSource] = {
     "/api/v1/connections/{id}": _connection,
     "/api/v1/syncs/{id}": _run,
     "/api/v1/employees/{id}": _employee,
     "/api/v1/onboardings/{employee_id}": _employee,
+    "/api/v1/webhooks/{id}": _webhook,
+    "/api/v1/webhook-deliveries/{id}": _delivery,
 }
 
 # Bodies valid enough to reach the handler: a 422 would prove nothing about scoping.
@@ -51,6 +69,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/connections/{id}/filters"): {"teams": ["team-sales"]},
     ("POST", "/api/v1/connections/{id}/syncs"): {"dry_run": False, "full": True},
     ("PATCH", "/api/v1/employees/{id}"): {"fields": {"job_title": "Owned"}},
+    ("PATCH", "/api/v1/webhooks/{id}"): {"url": "http://127.0.0.1:9/taken-over"},
+    ("POST", "/api/v1/webhooks/{id}/rotate-secret"): {"grace_hours": 0},
 }
 
 
@@ -80,7 +100,16 @@ def world(db: Database) -> Iterator[ApiWorld]:
 
 
 def _snapshot(world: ApiWorld) -> dict[str, list[tuple[str, ...]]]:
-    tables = [models.Employee, models.Connection, models.SyncRun, models.Change, models.SourceLink, models.OutboxEvent]
+    tables = [
+        models.Employee,
+        models.Connection,
+        models.SyncRun,
+        models.Change,
+        models.SourceLink,
+        models.OutboxEvent,
+        models.WebhookEndpoint,
+        models.WebhookDelivery,
+    ]
     with world.db.session() as session:
         return {
             model.__tablename__: sorted(

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 from starlette.responses import Response
 
-from staffsync.api import connections, employees, lifecycle, syncs
-from staffsync.api.deps import ApiContext, ConnectorFor
+from staffsync.api import connections, employees, lifecycle, syncs, webhooks
+from staffsync.api.deps import ApiContext, ConnectorFor, WebhookConfig, webhook_config_from_environment
 from staffsync.api.errors import install_error_handlers
 from staffsync.api.metrics import ApiMetrics, MetricsMiddleware
 from staffsync.api.routes import route_templates
@@ -48,6 +48,7 @@ def create_app(
     kombo_connect: Callable[[], KomboConnectApi] | None = None,
     provider_settings: ProviderSettings | None = None,
     connector_for: ConnectorFor | None = None,
+    webhook_config: WebhookConfig | None = None,
 ) -> FastAPI:
     """`connector_for` overrides how a stored connection becomes a connector (tests); by default the registry
     builds it with `provider_settings` (read from the environment when not given)."""
@@ -58,13 +59,14 @@ def create_app(
         connector_for=connector_for or _registry_connectors(provider_settings),
         metrics=metrics,
         syncs=BackgroundSyncs(db, on_finished=lambda outcome: metrics.sync_runs.labels(outcome.status).inc()),
+        webhooks=(lambda: webhook_config) if webhook_config else webhook_config_from_environment,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=lambda: route_templates(app))
     install_error_handlers(app)
     install_web(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
-    for router in (connections.router, syncs.router, employees.router, lifecycle.router):
+    for router in (connections.router, syncs.router, employees.router, lifecycle.router, webhooks.router):
         api.include_router(router)
     app.include_router(api)
 

@@ -15,11 +15,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from staffsync.api.errors import ApiError
 from staffsync.api.metrics import ApiMetrics
 from staffsync.connectors.base import HRConnector
+from staffsync.crypto import CredentialCipher
 from staffsync.services.background_syncs import BackgroundSyncs
 from staffsync.storage import accounts as account_store
 from staffsync.storage import models
 from staffsync.storage.db import Database
 from staffsync.sync.engine import utc_now
+from staffsync.webhooks.targets import Resolver, resolve_host
 
 # (stored connection, account time zone) -> the connector that reads it
 ConnectorFor = Callable[[models.Connection, str], HRConnector]
@@ -29,6 +31,24 @@ ADMIN = "admin"
 VIEWER = "viewer"
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """What webhook endpoints need from the installation: the cipher of their secrets, and whether private
+    network targets are allowed (STAFFSYNC_WEBHOOKS_ALLOW_PRIVATE)."""
+
+    cipher: CredentialCipher
+    allow_private: bool
+    resolve: Resolver = resolve_host
+
+
+def webhook_config_from_environment() -> WebhookConfig:
+    # Read on first use: most requests never need the secret keys, and tests build apps without an environment.
+    from staffsync.settings import get_settings
+
+    settings = get_settings()
+    return WebhookConfig(CredentialCipher.from_settings(settings), settings.webhooks_allow_private)
+
+
 @dataclass
 class ApiContext:
     db: Database
@@ -36,6 +56,7 @@ class ApiContext:
     metrics: ApiMetrics
     # Syncs started through the API or the UI run in the background; a shutdown or a test waits for them.
     syncs: BackgroundSyncs
+    webhooks: Callable[[], WebhookConfig] = webhook_config_from_environment
 
     def join_syncs(self, timeout: float | None = None) -> None:
         self.syncs.join(timeout)

@@ -41,3 +41,24 @@ def events_for_change(change: EmployeeChange, *, workflows_enabled: bool, today:
             # who left before the directory ever knew them start none.
             found.append(Event("offboarding.scheduled", {**subject, "end_date": end.new.isoformat()}))
     return found
+
+
+# Every event type staffsync emits (INTERFACES.md); webhook subscriptions are checked against this list so that
+# a typo ("employee.create") is refused instead of silently never matching.
+EVENT_TYPES = (
+    "employee.created",
+    "employee.updated",
+    "employee.detached",
+    "employee.hidden",
+    "employee.unhidden",
+    "onboarding.scheduled",
+    "onboarding.ignored",
+    "offboarding.scheduled",
+    "offboarding.cancelled",
+    "sync.succeeded",
+    "sync.failed",
+    "sync.held",
+    "sync.discarded",
+    "policy.assignment.added",
+    "policy.assignment.removed",
+)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from staffsync.crypto import CredentialCipher
+from staffsync.domain.events import EVENT_TYPES
 from staffsync.storage import models
 from staffsync.storage import webhooks as store
 from staffsync.webhooks.secrets import active_entries, new_secret, rotated, secret_entry
@@ -24,6 +25,10 @@ MAX_EVENT_TYPE_LENGTH = 64
 
 class WebhookNotFound(LookupError):
     pass
+
+
+class UnknownEventType(ValueError):
+    """A subscription names an event type staffsync never emits (a typo would otherwise never match)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,28 @@ def enable_endpoint(session: Session, account_id: str, endpoint_id: str) -> None
     endpoint.consecutive_failures = 0
 
 
+def update_endpoint(
+    session: Session,
+    account_id: str,
+    endpoint_id: str,
+    *,
+    allow_private: bool,
+    url: str | None = None,
+    description: str | None = None,
+    event_types: list[str] | None = None,
+    resolve: Resolver = resolve_host,
+) -> models.WebhookEndpoint:
+    """Only what is given changes; a new URL passes the same SSRF checks as a new endpoint's."""
+    endpoint = _endpoint(session, account_id, endpoint_id)
+    if url is not None:
+        endpoint.url = str(check_target(url, allow_private=allow_private, resolve=resolve).url)
+    if description is not None:
+        endpoint.description = description
+    if event_types is not None:
+        endpoint.event_types = _clean_event_types(event_types)
+    return endpoint
+
+
 def delete_endpoint(session: Session, account_id: str, endpoint_id: str) -> None:
     if not store.delete_endpoint(session, account_id, endpoint_id):
         raise WebhookNotFound(f"webhook endpoint {endpoint_id} not found")
@@ -139,7 +166,10 @@ def _endpoint(session: Session, account_id: str, endpoint_id: str) -> models.Web
 
 def _clean_event_types(event_types: list[str]) -> list[str]:
     cleaned = sorted({event_type.strip() for event_type in event_types})
-    for event_type in cleaned:
-        if not event_type or len(event_type) > MAX_EVENT_TYPE_LENGTH:
-            raise ValueError(f"event types must be 1 to {MAX_EVENT_TYPE_LENGTH} characters, e.g. 'employee.created'")
+    unknown = [event_type for event_type in cleaned if event_type not in EVENT_TYPES]
+    if unknown:
+        raise UnknownEventType(
+            f"unknown event type {', '.join(repr(t[:MAX_EVENT_TYPE_LENGTH]) for t in unknown)}: "
+            f"choose among {', '.join(EVENT_TYPES)}"
+        )
     return cleaned
