@@ -135,3 +135,21 @@ def test_a_departure_entered_after_the_last_day_still_schedules_the_offboarding(
 
 def test_a_person_created_after_leaving_starts_no_offboarding():
     assert "offboarding.scheduled" not in types(emitted(created(start=TODAY - 90 * DAY, end=TODAY - DAY)))
+
+
+def test_an_end_date_imported_once_drives_no_offboarding() -> None:
+    set_later = change(ChangeAction.UPDATE, FieldChange("end_date", None, TODAY + 10 * DAY))
+    removed = change(ChangeAction.UPDATE, FieldChange("end_date", TODAY + 10 * DAY, None))
+    for edit in (set_later, removed, created(end=TODAY + 10 * DAY)):
+        found = events_for_change(edit, workflows_enabled=True, today=TODAY, end_date_continuous=False)
+        assert not {"offboarding.scheduled", "offboarding.cancelled"} & set(types(found))
+        assert types(found)[0] in {"employee.created", "employee.updated"}
+
+
+def test_a_rehire_cancels_the_departure_and_schedules_the_new_start() -> None:
+    rehire = change(
+        ChangeAction.LINK,
+        FieldChange("end_date", TODAY - 40 * DAY, None),
+        FieldChange("start_date", TODAY - 400 * DAY, TODAY + 14 * DAY),
+    )
+    assert types(emitted(rehire)) == ["employee.updated", "onboarding.scheduled", "offboarding.cancelled"]

@@ -450,6 +450,20 @@ def test_lifecycle_events_are_emitted_once_per_real_change(directory: Directory)
     assert types.count("offboarding.scheduled") == 1
 
 
+def test_an_end_date_imported_once_starts_no_offboarding(directory: Directory) -> None:
+    with directory.db.transaction() as session:
+        connection = session.get(models.Connection, directory.connection_id)
+        assert connection is not None
+        settings = FieldSettings.from_mapping({"end_date": {"enabled": True, "mode": "import_once"}})
+        connections.save_field_settings(session, connection, settings, now=NOW)
+    directory.source.replace("r2", end_date=TODAY + dt.timedelta(days=14))
+    directory.source.records.append(person(40, end_date=TODAY + dt.timedelta(days=30)))
+    directory.sync()
+    types = [e.type for e in directory.events()]
+    assert "employee.created" in types
+    assert "offboarding.scheduled" not in types
+
+
 def test_employment_type_keeps_the_raw_provider_value(directory: Directory) -> None:
     directory.source.replace("r1", employment_type=EmploymentTypeValue(EmploymentType.OTHER, "WORKING_STUDENT"))
     directory.sync()

@@ -16,8 +16,12 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def events_for_change(change: EmployeeChange, *, workflows_enabled: bool, today: dt.date) -> list[Event]:
-    """`workflows_enabled` is False for hidden people: they keep syncing but start no on/offboarding."""
+def events_for_change(
+    change: EmployeeChange, *, workflows_enabled: bool, today: dt.date, end_date_continuous: bool = True
+) -> list[Event]:
+    """`workflows_enabled` is False for hidden people: they keep syncing but start no on/offboarding.
+    `end_date_continuous` is False when the source's end date is imported once: such a date goes stale the
+    moment HR moves it, so it never drives an offboarding (PRODUCT.md §5)."""
     subject: dict[str, Any] = {"employee_id": change.employee_id, "remote_id": change.remote_id}
     if change.action is ChangeAction.DETACH:
         return [Event("employee.detached", {**subject, "reason": change.reason})]
@@ -32,7 +36,7 @@ def events_for_change(change: EmployeeChange, *, workflows_enabled: bool, today:
     start = change.field_change("start_date")
     if start is not None and isinstance(start.new, dt.date) and start.new >= today:
         found.append(Event("onboarding.scheduled", {**subject, "start_date": start.new.isoformat()}))
-    end = change.field_change("end_date")
+    end = change.field_change("end_date") if end_date_continuous else None
     if end is not None:
         if end.new is None:
             found.append(Event("offboarding.cancelled", {**subject, "previous_end_date": value_to_json(end.old)}))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from staffsync.domain.events import events_for_change
 from staffsync.domain.fields import FIELD_NAMES
 from staffsync.domain.plan import ChangeAction, EmployeeChange
+from staffsync.storage import connections as connection_store
 from staffsync.storage import employees as employee_store
 from staffsync.storage import models, outbox
 from staffsync.storage import runs as run_store
@@ -75,9 +76,14 @@ def apply_run(
             ],
         )
         result.conflicted = sorted(conflicted)
+    connection = session.get(models.Connection, run.connection_id)
+    assert connection is not None
+    end_date_continuous = connection_store.field_settings_of(connection).is_continuous("end_date")
     staged = run_store.iter_run_changes(session, run.account_id, run.id, ChangeStatus.STAGED)
     while chunk := list(itertools.islice(staged, CHUNK)):
-        result.events += _apply_chunk(session, run, chunk, now=now, today=today)
+        result.events += _apply_chunk(
+            session, run, chunk, now=now, today=today, end_date_continuous=end_date_continuous
+        )
         result.applied += len(chunk)
     run_store.set_change_status(
         session,
@@ -105,7 +111,13 @@ def _conflicts(session: Session, run: models.SyncRun) -> set[str]:
 
 
 def _apply_chunk(
-    session: Session, run: models.SyncRun, chunk: list[EmployeeChange], *, now: dt.datetime, today: dt.date
+    session: Session,
+    run: models.SyncRun,
+    chunk: list[EmployeeChange],
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    end_date_continuous: bool,
 ) -> int:
     account_id, connection_id = run.account_id, run.connection_id
     creates = [c for c in chunk if c.action is ChangeAction.CREATE]
@@ -153,7 +165,12 @@ def _apply_chunk(
         # Another source still has this person: only a link went, the employee did not.
         if not (change.action is ChangeAction.DETACH and change.employee_id in still_attached)
         # Hidden people keep syncing but start no onboarding or offboarding.
-        for event in events_for_change(change, workflows_enabled=change.employee_id not in hidden, today=today)
+        for event in events_for_change(
+            change,
+            workflows_enabled=change.employee_id not in hidden,
+            today=today,
+            end_date_continuous=end_date_continuous,
+        )
     ]
     for event in events:
         event.data["run_id"] = run.id
