@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fakes import NOW, ListSource, person
 from sqlalchemy import select
 
+from fakes import NOW, ListSource, person
 from staffsync.services.directory import list_employees
 from staffsync.storage import accounts, connections, models
 from staffsync.storage.db import Database
