@@ -14,6 +14,7 @@ from staffsync.domain.events import Event
 from staffsync.domain.plan import ChangeAction, EmployeeChange, FieldChange
 from staffsync.domain.records import normalise_email
 from staffsync.domain.values import FieldValue, value_to_json
+from staffsync.services.policies import recompute_assignments
 from staffsync.storage import connections as connection_store
 from staffsync.storage import employees as employee_store
 from staffsync.storage import models, outbox
@@ -104,6 +105,8 @@ def edit_employee(
             now=now,
         ),
     )
+    # A new team or job title can move the person into or out of a policy at once, not at the next sync.
+    recompute_assignments(session, account_id, now=now, employee_ids=[employee_id])
     return change
 
 
@@ -140,3 +143,5 @@ def set_flag(
                 [Event(event, {"employee_id": employee_id, "by": actor})], account_id=account_id, now=now
             ),
         )
+    # Hidden people hold no assignment; unhiding gives them back what their policies say.
+    recompute_assignments(session, account_id, now=now, employee_ids=[employee_id])

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from staffsync.storage.audit import install_audit_trail
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -40,14 +42,20 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        install_audit_trail()
 
     def session(self) -> Session:
         return self._sessions()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work commits at the end of the block, or rolls back on any exception."""
+    def transaction(self, *, actor: str | None = None) -> Iterator[Session]:
+        """A session whose work commits at the end of the block, or rolls back on any exception.
+
+        `actor` names who is behind the change (an admin, an API token, a CLI user) for the audit trail;
+        without it, configuration changes are recorded as the system's own."""
         with self._sessions() as session, session.begin():
+            if actor is not None:
+                session.info["actor"] = actor
             yield session
 
     def upgrade(self, revision: str = "head") -> None:

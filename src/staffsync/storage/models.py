@@ -121,6 +121,13 @@ class Connection(Base):
     # Where the next incremental fetch starts: the start time of the last applied fetch.
     watermark: Mapped[dt.datetime | None]
     disconnected_at: Mapped[dt.datetime | None]
+    # The schedule (domain/schedule.py). NULL when the schedule will not run it: paused, credentials
+    # rejected, a held run awaiting review, disconnected.
+    next_sync_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    paused_at: Mapped[dt.datetime | None]
+    # Failed slots in a row (retries of one slot count once) and when the streak began; a success resets both.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failing_since: Mapped[dt.datetime | None]
 
 
 class Employee(Base):
@@ -179,7 +186,11 @@ class SourceLink(Base):
 
 class SyncRun(Base):
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_connection_started", "connection_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_sync_runs_connection_started", "connection_id", "started_at"),
+        # The schedule looks for the few running and held runs among every run ever made, every minute.
+        Index("ix_sync_runs_status", "status"),
+    )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     account_id: Mapped[str] = _account_fk()
     connection_id: Mapped[str] = mapped_column(Id, ForeignKey("connections.id", ondelete="CASCADE"))
@@ -362,3 +373,51 @@ class SignInLink(Base):
     admin_user_id: Mapped[str] = mapped_column(Id, ForeignKey("admin_users.id", ondelete="CASCADE"))
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
+
+
+class AuditEntry(Base):
+    """One configuration change: who, when, what, before → after (storage/audit.py). Append-only."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_account_occurred", "account_id", "occurred_at"),
+        Index("ix_audit_entries_object", "account_id", "object_type", "object_id"),
+    )
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Id, ForeignKey("accounts.id", ondelete="CASCADE"))
+    occurred_at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(400))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    object_label: Mapped[str] = mapped_column(String(300), default="")
+    # {column: {"old": ..., "new": ...}}; secrets appear only as "(changed, not shown)".
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Policy(Base):
+    """An IT policy (domain/policies.py): conditions on HR fields → an application or group, with a role."""
+
+    __tablename__ = "policies"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[str] = _account_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    # [{"field", "operator", "values"}], ANDed.
+    conditions: Mapped[list[Any]] = mapped_column(default=list)
+    application: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class PolicyAssignment(Base):
+    """A person holds a policy's assignment; rows come and go with `policy.assignment.added/removed` events."""
+
+    __tablename__ = "policy_assignments"
+    __table_args__ = (UniqueConstraint("policy_id", "employee_id"),)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[str] = _account_fk()
+    policy_id: Mapped[str] = mapped_column(Id, ForeignKey("policies.id", ondelete="CASCADE"))
+    employee_id: Mapped[str] = mapped_column(Id, ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[dt.datetime]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from staffsync.domain.events import events_for_change
 from staffsync.domain.fields import FIELD_NAMES
 from staffsync.domain.plan import ChangeAction, EmployeeChange
+from staffsync.services.policies import recompute_assignments
 from staffsync.storage import connections as connection_store
 from staffsync.storage import employees as employee_store
 from staffsync.storage import models, outbox
@@ -93,6 +94,9 @@ def apply_run(
         to_status=ChangeStatus.APPLIED,
         now=now,
     )
+    # In the same transaction as the changes: an assignment never lags behind the directory it is based on.
+    assignments = recompute_assignments(session, run.account_id, now=now, run_id=run.id)
+    result.events += len(assignments.added) + len(assignments.removed)
     return result
 
 
