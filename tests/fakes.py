@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from staffsync.connectors.base import FetchRequest, FilterOptions
@@ -163,3 +166,37 @@ def make_directory(db: Database, source: ListSource | None = None) -> Directory:
         account = accounts.create_account(session, "Acme", timezone="Europe/Berlin", now=NOW)
         connection = connections.create_connection(session, account.id, name="Personio DE", provider="test", now=NOW)
         return Directory(db, account.id, connection.id, source or ListSource())
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    email: str
+    password: str
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    # argon2 takes a good part of a second per hash on a busy machine: one per distinct password per test session.
+    return PasswordHasher().hash(password)
+
+
+def make_signed_up_account(db: Database, name: str, *, api_token: bool = False) -> tuple[str, Login, Login]:
+    """An account (Europe/Berlin) with an admin and a viewer who sign in with known passwords."""
+    slug = name.lower()
+    logins = {role: Login(f"{role}@{slug}.test", f"{role}-password-of-{slug}") for role in ("admin", "viewer")}
+    with db.transaction() as session:
+        account = accounts.create_account(session, name, timezone="Europe/Berlin", now=NOW)
+        for role, login in logins.items():
+            session.add(
+                models.AdminUser(
+                    id=str(uuid.uuid4()),
+                    account_id=account.id,
+                    email=login.email,
+                    password_hash=_password_hash(login.password),
+                    role=role,
+                    created_at=NOW,
+                )
+            )
+        if api_token:
+            accounts.create_token(session, account.id, "ci", role="admin", now=NOW)
+        return account.id, logins["admin"], logins["viewer"]

@@ -51,6 +51,19 @@ def _delivery(world: ApiWorld) -> str:
     return delivery_id
 
 
+def _policy(world: ApiWorld) -> str:
+    policy_id: str = world.send("POST", "/policies", status=201, json=POLICY)["id"]
+    return policy_id
+
+
+POLICY = {
+    "name": "GitHub for engineers",
+    "conditions": [{"field": "team", "operator": "equals", "values": ["Engineering"]}],
+    "application": "GitHub",
+    "role": "member",
+}
+
+
 ID_SOURCES: dict[str, IdSource] = {
     "/api/v1/connections/{id}": _connection,
     "/api/v1/syncs/{id}": _run,
@@ -58,6 +71,7 @@ ID_SOURCES: dict[str, IdSource] = {
     "/api/v1/onboardings/{employee_id}": _employee,
     "/api/v1/webhooks/{id}": _webhook,
     "/api/v1/webhook-deliveries/{id}": _delivery,
+    "/api/v1/policies/{id}": _policy,
 }
 
 # Bodies valid enough to reach the handler: a 422 would prove nothing about scoping.
@@ -71,6 +85,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/employees/{id}"): {"fields": {"job_title": "Owned"}},
     ("PATCH", "/api/v1/webhooks/{id}"): {"url": "http://127.0.0.1:9/taken-over"},
     ("POST", "/api/v1/webhooks/{id}/rotate-secret"): {"grace_hours": 0},
+    ("PUT", "/api/v1/policies/{id}"): {**POLICY, "name": "Taken over"},
 }
 
 
@@ -109,6 +124,9 @@ def _snapshot(world: ApiWorld) -> dict[str, list[tuple[str, ...]]]:
         models.OutboxEvent,
         models.WebhookEndpoint,
         models.WebhookDelivery,
+        models.Policy,
+        models.PolicyAssignment,
+        models.AuditEntry,
     ]
     with world.db.session() as session:
         return {

@@ -32,3 +32,19 @@ def test_unknown_account_or_token_is_one_clear_line(cli: Cli) -> None:
     assert missing.exit_code == 1 and "no account nope" in missing.stderr
     unknown = cli.run("tokens", "revoke", "nope")
     assert unknown.exit_code == 1 and "no API token nope" in unknown.stderr
+
+
+def test_token_changes_from_the_cli_are_audited_as_the_operating_system_user(cli: Cli) -> None:
+    import getpass
+
+    from staffsync.storage import audit
+
+    account_id = cli.account()
+    created = cli.json("tokens", "create", "--account", account_id, "--name", "okta-bridge", "--role", "viewer")
+    cli.json("tokens", "revoke", created["id"])
+    with cli.db.session() as session:
+        entries = audit.list_entries(session, account_id, object_type="api_token", object_id=created["id"])
+    assert [e.action for e in entries] == ["api_token.updated", "api_token.created"]
+    assert {e.actor for e in entries} == {f"cli:{getpass.getuser()}"}
+    assert entries[0].changes["revoked_at"]["old"] is None
+    assert created["token"] not in repr([e.changes for e in entries])

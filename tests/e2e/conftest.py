@@ -13,18 +13,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet, MultiFernet
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from web_harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WebWorld, acme_people, make_account, sign_in
 
 from staffsync.api.app import create_app
+from staffsync.api.deps import WebhookConfig
 from staffsync.connectors.base import HRConnector
 from staffsync.connectors.registry import build_connector
+from staffsync.crypto import CredentialCipher
 from staffsync.settings import Settings
 from staffsync.simulators.kombo import serving_in_thread
 from staffsync.storage import connections, models
 from staffsync.storage.db import Database
 from staffsync.storage.models import Base
 from staffsync.sync.engine import utc_now
+
+# Receivers in tests listen on 127.0.0.1, which production refuses (SSRF): allowed here.
+TEST_WEBHOOKS = WebhookConfig(CredentialCipher(MultiFernet([Fernet(Fernet.generate_key())])), allow_private=True)
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +65,7 @@ def world(e2e_db: Database) -> Iterator[WebWorld]:
             return source
         return build_connector(connection, settings=Settings(_env_file=None), timezone=timezone)
 
-    app = create_app(e2e_db, connector_for=connector_for)
+    app = create_app(e2e_db, connector_for=connector_for, webhook_config=TEST_WEBHOOKS)
     context = app.state.api
     with serving_in_thread(app) as base_url:
         world = WebWorld(
@@ -72,7 +78,9 @@ def world(e2e_db: Database) -> Iterator[WebWorld]:
         context.join_syncs(timeout=60)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and later tests that run asyncio themselves (the procrastinate tasks) must not find one.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: `apt-get install -y chromium` (.ci/run does this)")
@@ -80,7 +88,7 @@ def playwright_driver() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium

@@ -11,12 +11,12 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from fakes import ListSource, person
+from fakes import ListSource, Login, make_signed_up_account, person
 from staffsync.api.deps import ApiContext
 from staffsync.domain.values import EmploymentType, EmploymentTypeValue, Ref
-from staffsync.storage import accounts, models
+from staffsync.storage import models
 from staffsync.storage.db import Database
-from staffsync.sync.engine import SyncOutcome, run_sync, utc_now
+from staffsync.sync.engine import SyncOutcome, run_sync
 
 CHROMIUM = os.environ.get("STAFFSYNC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,12 +31,6 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 # Far enough ahead to stay in the onboardings and offboardings lists whatever day the suite runs.
 FUTURE_START = dt.date(2099, 1, 4)
 FUTURE_END = dt.date(2099, 6, 30)
-
-
-@dataclass(frozen=True, slots=True)
-class Login:
-    email: str
-    password: str
 
 
 @dataclass
@@ -86,16 +80,7 @@ def acme_people() -> ListSource:
 
 
 def make_account(db: Database, name: str) -> tuple[str, Login, Login]:
-    with db.transaction() as session:
-        account = accounts.create_account(session, name, timezone="Europe/Berlin", now=utc_now())
-        slug = name.lower()
-        _, admin_password = accounts.create_admin(
-            session, account.id, f"admin@{slug}.test", role="admin", now=utc_now()
-        )
-        _, viewer_password = accounts.create_admin(
-            session, account.id, f"viewer@{slug}.test", role="viewer", now=utc_now()
-        )
-        return account.id, Login(f"admin@{slug}.test", admin_password), Login(f"viewer@{slug}.test", viewer_password)
+    return make_signed_up_account(db, name)
 
 
 def sign_in(page: Page, login: Login) -> None:

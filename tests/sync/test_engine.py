@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select, update
 
 from fakes import NOW, TODAY, Directory, ListSource, make_directory, person
+from staffsync.connectors.base import FetchRequest
 from staffsync.domain.fields import FieldSettings
 from staffsync.domain.filters import FilterRules
-from staffsync.domain.records import RejectedRecord
+from staffsync.domain.records import RejectedRecord, SourceEmployee
 from staffsync.domain.values import EmploymentType, EmploymentTypeValue, Ref
 from staffsync.services.employees import FieldLocked, edit_employee
 from staffsync.storage import connections, models
@@ -448,6 +450,31 @@ def test_lifecycle_events_are_emitted_once_per_real_change(directory: Directory)
     types = [e.type for e in directory.events()]
     assert types.count("onboarding.scheduled") == 1
     assert types.count("offboarding.scheduled") == 1
+
+
+def test_a_person_created_by_another_source_during_a_run_fails_it_cleanly_and_the_next_run_links(
+    directory: Directory,
+) -> None:
+    bamboo_id = directory.add_connection("BambooHR US", priority=2)
+    bamboo = ListSource([person(7, remote_id="b7")])
+
+    class SlowPersonio(ListSource):
+        """Returns person 7 too; the other source's sync completes while this run is still planning."""
+
+        def employees(self, request: FetchRequest) -> Iterator[SourceEmployee | RejectedRecord]:
+            yield from super().employees(request)
+            assert directory.sync(source=bamboo, connection_id=bamboo_id).status == "succeeded"
+
+    personio = SlowPersonio([person(7)])
+    # Batches of one: the first batch is planned before the generator resumes and the other sync runs.
+    raced = directory.sync(source=personio, batch_size=1)
+    assert raced.status == "failed"
+    assert raced.error is not None and "Another source of this account changed the same people" in raced.error
+    assert len(directory.employees()) == 1
+    again = directory.sync(source=ListSource([person(7)]))
+    assert again.status == "succeeded"
+    assert len(directory.employees()) == 1
+    assert {link.connection_id for link in directory.links()} == {directory.connection_id, bamboo_id}
 
 
 def test_an_end_date_imported_once_starts_no_offboarding(directory: Directory) -> None:

@@ -6,13 +6,13 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 from starlette.responses import Response
 
-from staffsync.api import connections, employees, lifecycle, syncs, webhooks
+from staffsync.api import connections, employees, lifecycle, policies, syncs, webhooks
 from staffsync.api.deps import ApiContext, ConnectorFor, WebhookConfig, webhook_config_from_environment
 from staffsync.api.errors import install_error_handlers
 from staffsync.api.metrics import ApiMetrics, MetricsMiddleware
@@ -22,9 +22,11 @@ from staffsync.connectors.base import HRConnector
 from staffsync.connectors.registry import ProviderSettings, build_connector
 from staffsync.services.background_syncs import BackgroundSyncs
 from staffsync.services.connect import ConnectFailed, KomboConnectApi, complete_kombo_connect
+from staffsync.services.connection_setup import wait_for_launch
 from staffsync.storage import models
 from staffsync.storage.db import Database
 from staffsync.sync.engine import utc_now
+from staffsync.web import employee_sync
 from staffsync.web.app import install_web
 
 API_PREFIX = "/api/v1"
@@ -54,6 +56,8 @@ def create_app(
     builds it with `provider_settings` (read from the environment when not given)."""
     app = FastAPI(title="staffsync", docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json")
     metrics = ApiMetrics()
+    # The Add source wizard asks Kombo for connect links through the same client as the callback.
+    app.state.kombo_connect = kombo_connect
     app.state.api = ApiContext(
         db=db,
         connector_for=connector_for or _registry_connectors(provider_settings),
@@ -66,7 +70,8 @@ def create_app(
     install_web(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
-    for router in (connections.router, syncs.router, employees.router, lifecycle.router, webhooks.router):
+    routers = (connections, syncs, employees, lifecycle, webhooks, policies)
+    for router in (module.router for module in routers):
         api.include_router(router)
     app.include_router(api)
 
@@ -84,16 +89,21 @@ def create_app(
         return metrics.exposition()
 
     @app.get("/connect/kombo/callback", include_in_schema=False)
-    def kombo_callback(token: str = Query(min_length=1, max_length=512)) -> HTMLResponse:
+    def kombo_callback(request: Request, token: str = Query(min_length=1, max_length=512)) -> Response:
+        """A signed-in admin goes on in the Add source wizard; a browser without a session (the admin finished
+        Kombo's flow elsewhere, or a script) gets a plain page."""
         if kombo_connect is None:
             return _page("Kombo is not configured", "Set STAFFSYNC_KOMBO_API_KEY and try again.", status=503)
         try:
             with db.transaction() as session:
                 connection = complete_kombo_connect(session, kombo_connect(), token=token, now=utc_now())
+                wait_for_launch(session, connection)
                 name, connection_id = connection.name, connection.id
         except ConnectFailed as error:
-            return _page("The connection could not be completed", str(error), status=400)
-        return _page(
+            return employee_sync.connect_failed_in_browser(request, str(error)) or _page(
+                "The connection could not be completed", str(error), status=400
+            )
+        return employee_sync.connected_in_browser(request, connection) or _page(
             f"{name} is connected",
             f"Connection {connection_id} is ready for its first sync: `staffsync sync {connection_id}`.",
             status=200,

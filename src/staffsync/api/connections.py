@@ -29,11 +29,11 @@ from staffsync.connectors.base import ConnectorError, HRConnector
 from staffsync.connectors.registry import InvalidConnectorConfig, ProviderNotInstalled, UnknownProvider, get_provider
 from staffsync.domain.fields import CATALOGUE, FieldSettings
 from staffsync.domain.filters import FilterRules
+from staffsync.services.disconnect import disconnect
 from staffsync.services.preview import preview
 from staffsync.storage import accounts as account_store
-from staffsync.storage import api_queries, models
 from staffsync.storage import connections as connection_store
-from staffsync.storage.locks import connection_lock
+from staffsync.storage import models, schedules
 from staffsync.sync.engine import utc_now
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -83,7 +83,7 @@ def create_connection(body: ConnectionCreate, caller: Writer, context: Context) 
             f"The {provider.label} provider reads {', '.join(sorted(provider.config_keys)) or 'no settings'}",
             {"unknown": unused, "missing": missing},
         )
-    with context.db.transaction() as session:
+    with context.db.transaction(actor=caller.actor) as session:
         connection = connection_store.create_connection(
             session,
             caller.account_id,
@@ -105,28 +105,29 @@ def get_connection(id: str, caller: Reader, context: Context) -> ConnectionOut:
 
 @router.patch("/{id}")
 def update_connection(id: str, body: ConnectionUpdate, caller: Writer, context: Context) -> ConnectionOut:
-    with context.db.transaction() as session:
+    with context.db.transaction(actor=caller.actor) as session:
         connection = scoped_connection(session, caller, id)
         if body.name is not None:
             connection.name = body.name.strip()
         if body.priority is not None:
             connection.priority = body.priority
         if body.schedule_minutes is not None:
-            connection.schedule_minutes = body.schedule_minutes
+            schedules.set_interval(connection, body.schedule_minutes)
+        if body.paused is True:
+            schedules.pause(session, connection, now=utc_now())
+        elif body.paused is False:
+            schedules.resume(session, connection, now=utc_now())
         return ConnectionOut.of(connection)
 
 
 @router.delete("/{id}")
 def disconnect_connection(id: str, caller: Writer, context: Context) -> ConnectionOut:
-    """Stops syncing for good; its people stay, detached with the reason "source disconnected"."""
-    with context.db.transaction() as session:
-        scoped_connection(session, caller, id)
-    # The lock first: a run in flight must not apply over a source being disconnected (409 sync_running).
-    with connection_lock(context.db, id), context.db.transaction() as session:
-        connection = scoped_connection(session, caller, id)
-        if connection.disconnected_at is None:
-            api_queries.disconnect_connection(session, connection, now=utc_now())
-        return ConnectionOut.of(connection)
+    """Stops syncing for good; its people stay, detached with the reason "source disconnected".
+    409 sync_running while a run of the connection is going."""
+    connection = disconnect(context.db, caller.account_id, id, now=utc_now())
+    if connection is None:
+        raise not_found("connection", id)
+    return ConnectionOut.of(connection)
 
 
 def _field_settings_out(settings: FieldSettings, purged: frozenset[str] = frozenset()) -> FieldSettingsOut:
@@ -156,7 +157,7 @@ def get_fields(id: str, caller: Reader, context: Context) -> FieldSettingsOut:
 @router.put("/{id}/fields")
 def put_fields(id: str, body: FieldSettingsIn, caller: Writer, context: Context) -> FieldSettingsOut:
     """Fields switched off are purged at once, values and history: personal data leaves when the admin says so."""
-    with context.db.transaction() as session:
+    with context.db.transaction(actor=caller.actor) as session:
         connection = scoped_connection(session, caller, id)
         settings = FieldSettings.from_mapping(
             {item.field: {"enabled": item.enabled, "mode": item.mode} for item in body.fields}
@@ -174,7 +175,7 @@ def get_filters(id: str, caller: Reader, context: Context) -> FiltersBody:
 
 @router.put("/{id}/filters")
 def put_filters(id: str, body: FiltersBody, caller: Writer, context: Context) -> FiltersBody:
-    with context.db.transaction() as session:
+    with context.db.transaction(actor=caller.actor) as session:
         connection = scoped_connection(session, caller, id)
         rules = FilterRules.from_mapping(body.model_dump())
         connection_store.save_filters(session, connection, rules, now=utc_now())

@@ -103,7 +103,7 @@ def _decoded(fields: dict[str, Any]) -> dict[str, FieldValue]:
 def edit(id: str, body: EmployeeEdit, caller: Writer, context: Context) -> EmployeeOut:
     """Only fields no source keeps in continuous sync: any other answers 409 field_locked, naming the source."""
     values = _decoded(body.fields)
-    with context.db.transaction() as session:
+    with context.db.transaction(actor=caller.actor) as session:
         edit_employee(session, caller.account_id, id, values, actor=caller.actor, now=utc_now())
         employee = api_queries.get_employee(session, caller.account_id, id)
         assert employee is not None
@@ -111,7 +111,7 @@ def edit(id: str, body: EmployeeEdit, caller: Writer, context: Context) -> Emplo
 
 
 def set_employee_flag(context: ApiContext, caller: Caller, employee_id: str, *, flag: str, value: bool) -> EmployeeOut:
-    with context.db.transaction() as session:
+    with context.db.transaction(actor=caller.actor) as session:
         set_flag(session, caller.account_id, employee_id, flag=flag, value=value, actor=caller.actor, now=utc_now())
         employee = api_queries.get_employee(session, caller.account_id, employee_id)
         assert employee is not None

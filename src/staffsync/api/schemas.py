@@ -10,6 +10,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from staffsync.domain.fields import FIELD_NAMES, Diagnostic
+from staffsync.domain.schedule import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from staffsync.storage import models
 from staffsync.storage.runs import run_counts
 
@@ -59,6 +60,15 @@ class ConnectionOut(BaseModel):
     settings_changed_at: dt.datetime
     last_full_sync_at: dt.datetime | None
     disconnected_at: dt.datetime | None
+    paused: bool = Field(description="Paused by an admin: the schedule does not run it; Sync now still does")
+    next_sync_at: dt.datetime | None = Field(
+        description="When the schedule runs it next; null when it will not: paused, broken (the source refused "
+        "its sign-in), a held run awaiting review, or disconnected"
+    )
+    consecutive_failures: int = Field(
+        description="Failed scheduled slots in a row; each doubles the wait, from 4 on it syncs once a day"
+    )
+    failing_since: dt.datetime | None = Field(description="When the current run of failures began")
 
     @classmethod
     def of(cls, row: models.Connection) -> ConnectionOut:
@@ -76,6 +86,10 @@ class ConnectionOut(BaseModel):
             settings_changed_at=row.settings_changed_at,
             last_full_sync_at=row.last_full_sync_at,
             disconnected_at=row.disconnected_at,
+            paused=row.paused_at is not None,
+            next_sync_at=row.next_sync_at,
+            consecutive_failures=row.consecutive_failures,
+            failing_since=row.failing_since,
         )
 
 
@@ -85,14 +99,15 @@ class ConnectionCreate(BaseModel):
     provider: str = Field(min_length=1, max_length=32, examples=["memory", "kombo"])
     config: dict[str, Any] = Field(default_factory=dict, description="The provider's non-secret settings")
     priority: int = Field(default=1, ge=1)
-    schedule_minutes: int = Field(default=60, ge=1)
+    schedule_minutes: int = Field(default=DEFAULT_INTERVAL_MINUTES, ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES)
 
 
 class ConnectionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     priority: int | None = Field(default=None, ge=1)
-    schedule_minutes: int | None = Field(default=None, ge=1)
+    schedule_minutes: int | None = Field(default=None, ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES)
+    paused: bool | None = Field(default=None, description="true pauses the schedule; false resumes it (due at once)")
 
 
 class FieldSettingIn(BaseModel):

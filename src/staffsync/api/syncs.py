@@ -23,7 +23,7 @@ router = APIRouter(tags=["syncs"])
 def start_sync(id: str, body: SyncRequest, caller: Writer, context: Context, response: Response) -> RunOut:
     """202 with the run while it runs; 200 when it already finished by the time the answer is written.
     `full: false` lets the schedule decide (incremental where the source supports it)."""
-    with context.db.transaction() as session:
+    with context.db.transaction(actor=caller.actor) as session:
         connection = scoped_connection(session, caller, id)
         if connection.disconnected_at is not None:
             raise ConnectionDisconnected(f"Connection {connection.name} is disconnected: it no longer syncs")
@@ -45,7 +45,7 @@ def start_sync(id: str, body: SyncRequest, caller: Writer, context: Context, res
             raise not_found("connection", id) from None
         status = 500 if error.cause is not None else 503
         raise ApiError(status, "sync_not_started", str(error)) from None
-    with context.db.transaction() as session:
+    with context.db.transaction(actor=caller.actor) as session:
         run = run_store.get_run(session, caller.account_id, run_id)
         assert run is not None
         if run.status != RunStatus.RUNNING:

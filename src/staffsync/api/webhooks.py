@@ -50,7 +50,7 @@ def create_webhook(body: WebhookCreate, caller: Writer, context: Context) -> Web
     config = context.webhooks()
     now = utc_now()
     try:
-        with context.db.transaction() as session:
+        with context.db.transaction(actor=caller.actor) as session:
             created = endpoints.create_endpoint(
                 session,
                 caller.account_id,
@@ -80,7 +80,7 @@ def get_webhook(id: str, caller: Reader, context: Context) -> WebhookOut:
 def update_webhook(id: str, body: WebhookUpdate, caller: Writer, context: Context) -> WebhookOut:
     config = context.webhooks()
     try:
-        with context.db.transaction() as session:
+        with context.db.transaction(actor=caller.actor) as session:
             endpoint = endpoints.update_endpoint(
                 session,
                 caller.account_id,
@@ -104,7 +104,7 @@ def update_webhook(id: str, body: WebhookUpdate, caller: Writer, context: Contex
 def delete_webhook(id: str, caller: Writer, context: Context) -> Response:
     """Pending deliveries to it are dropped with it; the events stay in the outbox."""
     try:
-        with context.db.transaction() as session:
+        with context.db.transaction(actor=caller.actor) as session:
             endpoints.delete_endpoint(session, caller.account_id, id)
     except WebhookNotFound:
         raise not_found("webhook", id) from None
@@ -118,7 +118,7 @@ def rotate_webhook_secret(id: str, body: SecretRotation, caller: Writer, context
     config = context.webhooks()
     now = utc_now()
     try:
-        with context.db.transaction() as session:
+        with context.db.transaction(actor=caller.actor) as session:
             secret = endpoints.rotate_secret(
                 session,
                 caller.account_id,
@@ -167,7 +167,7 @@ def replay_webhook_delivery(id: str, caller: Writer, context: Context) -> Delive
     """Queued again at once with a fresh retry schedule, under the same webhook-id (the event id), so a
     receiver that already processed it recognises the duplicate."""
     try:
-        with context.db.transaction() as session:
+        with context.db.transaction(actor=caller.actor) as session:
             return DeliveryOut.of(endpoints.replay(session, caller.account_id, id, now=utc_now()))
     except WebhookNotFound:
         raise not_found("webhook delivery", id) from None

@@ -13,6 +13,7 @@ from staffsync.cli.preview import preview_command
 from staffsync.cli.runtime import GuardedCommand
 from staffsync.cli.serve import serve_command
 from staffsync.cli.sync import sync_command
+from staffsync.cli.worker import worker_command
 
 app = typer.Typer(
     name="staffsync",
@@ -35,6 +36,7 @@ def root(
 
 app.command("demo", cls=GuardedCommand)(demo_command)
 app.command("serve", cls=GuardedCommand)(serve_command)
+app.command("worker", cls=GuardedCommand)(worker_command)
 app.add_typer(database.app)
 app.add_typer(accounts.app)
 app.add_typer(tokens.app)

@@ -26,9 +26,10 @@ from staffsync.connectors.registry import (
     build_connector,
     get_provider,
 )
+from staffsync.domain.schedule import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES, InvalidInterval, check_interval
 from staffsync.storage import accounts as account_store
 from staffsync.storage import connections as connection_store
-from staffsync.storage import models
+from staffsync.storage import models, schedules
 from staffsync.storage import runs as run_store
 
 app = command_group("connections", "HR sources of an account: what they sync, how, and how they are doing.")
@@ -78,6 +79,10 @@ def add(
         raise usage_error(f"the {spec.label} provider needs {options}")
     label = name.strip() if name and name.strip() else " ".join(filter(None, [spec.label, integration_id]))
     schedule = load_settings().sync_interval_minutes
+    try:
+        check_interval(schedule)
+    except InvalidInterval as error:
+        raise usage_error(f"STAFFSYNC_SYNC_INTERVAL_MINUTES: {error}") from None
     with open_database() as db, db.transaction() as session:
         owner = account_store.get_account(session, account)
         if owner is None:
@@ -181,6 +186,64 @@ def show(
         note(f"Warning: {problem.message}")
 
 
+@app.command("pause", cls=GuardedCommand)
+def pause(
+    connection_id: Annotated[str, typer.Argument(help="Id of the connection.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Stop syncing a connection on its schedule (`staffsync sync` still runs it by hand)."""
+    with open_database() as db, db.transaction() as session:
+        connection = require_connection(session, connection_id)
+        schedules.pause(session, connection, now=now())
+        document = connection_document(connection)
+    if json_output:
+        emit_json(document)
+        return
+    note(f"Connection {connection_id} is paused: the schedule will not sync it until `staffsync connections resume`.")
+
+
+@app.command("resume", cls=GuardedCommand)
+def resume(
+    connection_id: Annotated[str, typer.Argument(help="Id of the connection.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Put a paused connection back on its schedule; it is due at once."""
+    with open_database() as db, db.transaction() as session:
+        connection = require_connection(session, connection_id)
+        schedules.resume(session, connection, now=now())
+        document = connection_document(connection)
+        state = schedules.state_of(session, connection)
+    if json_output:
+        emit_json(document)
+        return
+    if connection.next_sync_at is None:
+        note(f"Connection {connection_id} is resumed, but still waits for an admin ({state.value.replace('_', ' ')}).")
+    else:
+        note(f"Connection {connection_id} is back on its schedule and syncs within a minute.")
+
+
+@app.command("schedule", cls=GuardedCommand)
+def schedule(
+    connection_id: Annotated[str, typer.Argument(help="Id of the connection.")],
+    every: Annotated[
+        int,
+        typer.Option(
+            "--every", min=MIN_INTERVAL_MINUTES, max=MAX_INTERVAL_MINUTES, help="Minutes between scheduled syncs."
+        ),
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Change how often a connection syncs on its schedule."""
+    with open_database() as db, db.transaction() as session:
+        connection = require_connection(session, connection_id)
+        schedules.set_interval(connection, every)
+        document = connection_document(connection)
+    if json_output:
+        emit_json(document)
+        return
+    print_table(fields_table(_summary(connection)))
+
+
 def require_connection(session: Session, connection_id: str) -> models.Connection:
     """Commands given a connection id alone look it up unscoped, then scope every later call to its
     account."""
@@ -218,6 +281,10 @@ def connection_document(connection: models.Connection) -> dict[str, Any]:
         "last_full_sync_at": connection.last_full_sync_at,
         "watermark": connection.watermark,
         "disconnected_at": connection.disconnected_at,
+        "paused": connection.paused_at is not None,
+        "next_sync_at": connection.next_sync_at,
+        "consecutive_failures": connection.consecutive_failures,
+        "failing_since": connection.failing_since,
         "field_settings": settings.to_mapping(),
         "filters": connection_store.filters_of(connection).to_mapping(),
         "thresholds": connection_store.thresholds_of(connection).to_mapping(),
@@ -253,7 +320,8 @@ def _summary(connection: models.Connection) -> list[tuple[str, object]]:
         ("Provider", connection.provider),
         ("Config", config or None),
         ("Priority", connection.priority),
-        ("Schedule", f"every {connection.schedule_minutes} minutes"),
+        ("Schedule", f"every {connection.schedule_minutes} minutes" + (" (paused)" if connection.paused_at else "")),
+        ("Next sync", connection.next_sync_at or "not scheduled"),
         ("Status", _status(connection)),
         ("Last full sync", connection.last_full_sync_at),
     ]
@@ -262,6 +330,8 @@ def _summary(connection: models.Connection) -> list[tuple[str, object]]:
 def _status(connection: models.Connection) -> str:
     if connection.disconnected_at is not None:
         return "disconnected"
+    if connection.failing_since is not None and connection.status_message:
+        return f"failing since {connection.failing_since:%Y-%m-%d %H:%M} UTC: {connection.status_message}"
     if connection.status_message:
         return f"{connection.status}: {connection.status_message}"
     return connection.status

@@ -4,19 +4,27 @@ A simulated Kombo with a realistic company starts in-process; a demo account and
 the Kombo integration is connected through the real connect round trip; the first sync runs; then the
 web server answers and the connection keeps syncing on its schedule until Ctrl-C. Run again on the same
 data dir, it finds its account and integration again (`demo.json`), so an unchanged source changes nothing.
+
+Signing in needs no typing: the demo opens the browser on a single-use sign-in link of the demo admin (or,
+with `--no-browser`, prints it). The admin's password is printed once, when the account is created; a later
+run only knows its hash, so the link is the way in then.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import signal
+import sys
 import threading
+import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import typer
 from pydantic import SecretStr
@@ -29,7 +37,7 @@ from staffsync.cli.sync import outcome_document, progress_bar, report_outcome
 from staffsync.connectors.base import HRConnector
 from staffsync.connectors.registry import build_connector
 from staffsync.services.directory import list_employees
-from staffsync.storage import accounts, models
+from staffsync.storage import accounts, models, web_sessions
 from staffsync.storage import connections as connection_store
 from staffsync.storage.db import Database
 from staffsync.storage.directory import DirectoryView, count_run_issues
@@ -56,6 +64,9 @@ def demo_command(
     ] = 300,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the simulated company.")] = 42,
     once: Annotated[bool, typer.Option("--once", help="Sync once and exit instead of serving.")] = False,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the sign-in link instead of opening it in a browser.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Everything local: a simulated Kombo, a demo account, the connect round trip, the first sync, the server."""
@@ -87,14 +98,21 @@ def demo_command(
 
             with _stop_on_interrupt() as stop:
                 outcome = _first_sync(db, account_id, connection_id, connector_for)
-                _report(db, account_id, connection_id, outcome, credentials, web_base, json_output=json_output)
+                # With --once the server stops on return: the links then point where `staffsync serve` would answer.
+                ui_base = f"http://127.0.0.1:{port or 8000}" if once else web_base
+                sign_in = _sign_in(db, account_id, ui_base)
+                _report(db, account_id, connection_id, outcome, credentials, sign_in, ui_base, json_output=json_output)
                 if outcome.status == RunStatus.FAILED:
                     raise CliError(f"the demo sync failed: {outcome.error}")
+                if once:
+                    note(f"--once: the server stopped; `staffsync serve --port {port or 8000}` serves these data.")
                 if once or stop.is_set():
                     return
-                scheduler = EmbeddedScheduler(db, connector_for)
+                scheduler = EmbeddedScheduler(db, connector_for, metrics=app.state.api.metrics)
                 scheduler.start()
                 note(f"Serving on {web_base} (health: {web_base}/healthz); syncing every hour. Ctrl-C stops.")
+                if not no_browser and sign_in.link is not None:
+                    _open_in_browser(sign_in.link)
                 stop.wait()
                 note("Stopping.")
                 scheduler.stop()
@@ -193,6 +211,47 @@ def _kombo_connection(session: Session, account_id: str) -> models.Connection | 
     return next((c for c in connection_store.list_connections(session, account_id) if c.provider == "kombo"), None)
 
 
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """How the person at the terminal gets into the web UI: the demo admin's email and a single-use link."""
+
+    admin_email: str
+    link: str | None
+
+
+def _sign_in(db: Database, account_id: str, web_base: str) -> SignIn:
+    with db.transaction() as session:
+        admin = session.execute(
+            select(models.AdminUser).where(
+                models.AdminUser.account_id == account_id, models.AdminUser.email == DEMO_ADMIN
+            )
+        ).scalar_one_or_none()
+        if admin is None:  # removed by hand since the demo created it: there is nobody to sign in as
+            return SignIn(DEMO_ADMIN, None)
+        secret = web_sessions.create_sign_in_link(session, admin, now=now())
+    return SignIn(admin.email, f"{web_base}/login/link?{urlencode({'token': secret})}")
+
+
+def _open_in_browser(url: str) -> None:
+    if not _has_graphical_browser():
+        note("No graphical browser here: open the sign-in link above in yours.")
+        return
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        note("Could not open a browser: open the sign-in link above in yours.")
+
+
+def _has_graphical_browser() -> bool:
+    """Without a display, `webbrowser` falls back to text browsers (lynx, w3m) that would take over this terminal
+    and block the demo until they exit: on such a machine the printed link is the better answer."""
+    if sys.platform in ("darwin", "win32") or os.environ.get("BROWSER"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _first_sync(db: Database, account_id: str, connection_id: str, connector_for: Any) -> SyncOutcome:
     with db.session() as session:
         connection = session.get(models.Connection, connection_id)
@@ -208,6 +267,7 @@ def _report(
     connection_id: str,
     outcome: SyncOutcome,
     credentials: dict[str, str],
+    sign_in: SignIn,
     web_base: str,
     *,
     json_output: bool,
@@ -227,22 +287,27 @@ def _report(
                 "connection_id": connection_id,
                 "url": web_base,
                 **credentials,
+                "admin_email": sign_in.admin_email,
+                "sign_in_link": sign_in.link,
                 "run": outcome_document(outcome, connection_id=connection_id, issues=issues),
                 "directory": views,
             }
         )
         return
     if credentials:
-        rows = [
-            ("Account", account_id),
-            ("Admin", credentials["admin_email"]),
-            ("One-time password", credentials["admin_password"]),
-            ("API token", credentials["api_token"]),
-        ]
-        print_table(fields_table(rows, title="Demo account (shown once: keep it)"))
+        rows = [("Account", account_id), ("API token", credentials["api_token"])]
+        print_table(fields_table(rows, title="Demo account (the token is shown once: keep it)"))
     report_outcome(outcome, connection_id=connection_id, issues=issues, json_output=False)
     print_table(fields_table([(name.capitalize(), total) for name, total in views.items()], title="Directory"))
     note(
         f"Explore: `staffsync employees list --account {account_id} --view onboardings`, "
         f"`staffsync connections show {connection_id}`. The demo's Kombo settings live only in this process."
     )
+    password = credentials.get("admin_password") or "shown once, when the demo account was created: use the link"
+    print_table(
+        fields_table([("Web UI", web_base), ("Admin", sign_in.admin_email), ("Password", password)], title="Sign in")
+    )
+    if sign_in.link is not None:
+        minutes = int(web_sessions.SIGN_IN_LINK_LIFETIME.total_seconds() // 60)
+        # On a line of its own, never folded by a table: terminals make it clickable only whole.
+        typer.echo(f"Sign-in link (works once, for {minutes} minutes):\n{sign_in.link}")

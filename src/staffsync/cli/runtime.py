@@ -61,7 +61,7 @@ def open_database() -> Iterator[Database]:
     except (ArgumentError, ValueError) as error:
         raise usage_error(f"STAFFSYNC_DATABASE_URL is not a database URL: {error}") from None
     try:
-        db = Database(url)
+        db = Database(url, actor=actor())
     except ModuleNotFoundError as error:
         raise usage_error(f"the database driver for {shown} is not installed ({error.name})") from None
     try:

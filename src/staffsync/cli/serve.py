@@ -1,23 +1,33 @@
-"""`staffsync serve`: the web server and API, with the embedded schedule (syncs and webhook deliveries)."""
+"""`staffsync serve`: the web server and API. With STAFFSYNC_QUEUE=embedded (the default) it also runs the
+schedule (syncs and webhook deliveries); with STAFFSYNC_QUEUE=procrastinate it only defers jobs, and
+`staffsync worker` processes run them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
-from staffsync.cli.output import CliError, note
+from staffsync.cli.output import CliError, note, usage_error
 from staffsync.cli.runtime import load_settings, open_database
-from staffsync.connectors.base import HRConnector
-from staffsync.connectors.registry import build_connector
 from staffsync.settings import Settings
-from staffsync.storage import models
 from staffsync.storage.db import Database
 
 
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            max=64,
+            help="Embedded schedule: syncs run at once (default: 2 on SQLite, 4 on PostgreSQL).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web UI and API; with STAFFSYNC_QUEUE=embedded, also run every connection on its schedule."""
     # Imported here: the web stack takes a while to import, and other commands never need it.
@@ -25,41 +35,60 @@ def serve_command(
 
     from staffsync.api.app import create_app
     from staffsync.connectors.kombo.connect import KomboConnectClient
-    from staffsync.crypto import CredentialCipher
-    from staffsync.scheduler import EmbeddedScheduler
-    from staffsync.webhooks.delivery import WebhookDispatcher
 
     settings = load_settings()
-    if settings.queue != "embedded":
-        raise CliError(
-            "STAFFSYNC_QUEUE=procrastinate needs `staffsync worker`, which this version does not ship yet; "
-            "set STAFFSYNC_QUEUE=embedded"
-        )
     with open_database() as db:
         api_key = settings.kombo_api_key
         connect = KomboConnectClient(api_key, server_url=settings.kombo_base_url) if api_key else None
         app = create_app(db, kombo_connect=(lambda: connect) if connect else None, provider_settings=settings)
-        dispatcher = WebhookDispatcher(
-            db, CredentialCipher.from_settings(settings), allow_private=settings.webhooks_allow_private
-        )
-        scheduler = EmbeddedScheduler(db, ScheduledConnectors(db, settings), jobs=[dispatcher])
-        scheduler.start()
-        note(f"Serving on http://{host}:{port} (health: /healthz, API: /api/v1); syncing on schedule. Ctrl-C stops.")
-        try:
+        runner = _embedded_schedule if settings.queue == "embedded" else _queued_syncs
+        with runner(app, db, settings, concurrency) as mode:
+            note(f"Serving on http://{host}:{port} (health: /healthz, API: /api/v1); {mode}. Ctrl-C stops.")
             uvicorn.run(app, host=host, port=port, log_level="warning")
-        finally:
-            scheduler.stop()
 
 
-class ScheduledConnectors:
-    """Builds a scheduled connection's connector with the installation settings and its account's time zone."""
+@contextmanager
+def _embedded_schedule(app: Any, db: Database, settings: Settings, concurrency: int | None) -> Iterator[str]:
+    from staffsync.crypto import CredentialCipher
+    from staffsync.scheduler import EmbeddedScheduler
+    from staffsync.sync.scheduled_run import RegistryConnectors
+    from staffsync.webhooks.delivery import WebhookDispatcher
 
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.db = db
-        self.settings = settings
+    dispatcher = WebhookDispatcher(
+        db, CredentialCipher.from_settings(settings), allow_private=settings.webhooks_allow_private
+    )
+    scheduler = EmbeddedScheduler(
+        db,
+        RegistryConnectors(db, settings),
+        concurrency=concurrency,
+        jobs=[dispatcher],
+        metrics=app.state.api.metrics,
+    )
+    scheduler.start()
+    try:
+        yield f"syncing on schedule, {scheduler.concurrency} at a time"
+    finally:
+        scheduler.stop()
 
-    def __call__(self, connection: models.Connection) -> HRConnector:
-        with self.db.session() as session:
-            account = session.get(models.Account, connection.account_id)
-            timezone = account.timezone if account is not None else "UTC"
-        return build_connector(connection, settings=self.settings, timezone=timezone)
+
+@contextmanager
+def _queued_syncs(app: Any, db: Database, settings: Settings, concurrency: int | None) -> Iterator[str]:
+    from staffsync.services.queued_syncs import QueuedSyncs
+    from staffsync.storage.queue_schema import queue_schema_installed
+    from staffsync.tasks import queue_app
+
+    if concurrency is not None:
+        raise usage_error(
+            "--concurrency sets the embedded schedule; with STAFFSYNC_QUEUE=procrastinate, "
+            "use `staffsync worker --concurrency`"
+        )
+    if not db.is_postgresql:
+        raise usage_error(
+            "STAFFSYNC_QUEUE=procrastinate needs PostgreSQL: set STAFFSYNC_DATABASE_URL=postgresql+psycopg://…"
+        )
+    if not queue_schema_installed(db):
+        raise CliError("the procrastinate queue's tables are missing: run `staffsync db upgrade` first")
+    with queue_app(db.url.render_as_string(hide_password=False)) as queue:
+        app.state.api.syncs = QueuedSyncs(db, queue)
+        app.state.api.metrics.watch_schedule(db)
+        yield "syncs run by `staffsync worker` (procrastinate queue)"

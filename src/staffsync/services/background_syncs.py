@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from staffsync.connectors.base import HRConnector
 from staffsync.storage.db import Database
-from staffsync.sync.engine import SyncOutcome, run_sync
+from staffsync.sync.engine import ProposedSettings, SyncOutcome, run_sync
 
 # How long a request waits for the background run to exist; it is recorded before the first fetch.
 START_TIMEOUT_S = 30.0
@@ -53,6 +53,7 @@ class BackgroundSyncs:
         dry_run: bool = False,
         full: bool | None = None,
         trigger: str,
+        proposed: ProposedSettings | None = None,
     ) -> str:
         """The new run's id once it is recorded. Raises SyncNotStarted (with the cause, e.g. ConnectionBusy)
         when it could not begin."""
@@ -69,6 +70,7 @@ class BackgroundSyncs:
                     full=full,
                     trigger=trigger,
                     on_started=signal.run_started,
+                    proposed=proposed,
                 )
                 self.on_finished(outcome)
             except BaseException as error:  # handed to the waiting request, which answers with it

@@ -8,14 +8,22 @@ why, instead of a list that silently misses departures.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from staffsync.domain.fields import OFFBOARDING_NEEDS_CONTINUOUS_END_DATE
 from staffsync.storage import connections as connection_store
 from staffsync.storage import models
-from staffsync.storage.directory import DirectoryPage, DirectoryQuery, DirectoryView, list_directory
+from staffsync.storage.directory import (
+    DirectoryCursor,
+    DirectoryFacets,
+    DirectoryPage,
+    DirectoryQuery,
+    DirectoryView,
+    directory_facets,
+    list_directory,
+)
 from staffsync.sync.engine import account_today
 
 
@@ -25,6 +33,8 @@ class ConnectionDiagnostic:
     connection_name: str
     code: str
     message: str
+    # People this connection feeds who have an end date in the list's window, yet are left out of it.
+    people_left_out: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +54,13 @@ def list_employees(
     text: str | None = None,
     include_hidden: bool = False,
     limit: int | None = None,
+    team: str | None = None,
+    legal_entity: str | None = None,
+    employment_type: str | None = None,
+    after: DirectoryCursor | None = None,
 ) -> DirectoryListing:
+    """One page of a view. `after` continues from a page's `next_cursor` (keyset: deep pages cost what the
+    first does); team, legal entity and employment type narrow it to exact values (see `facets`)."""
     today = account_today(account.timezone, now)
     continuous: set[str] = set()
     diagnostics: list[ConnectionDiagnostic] = []
@@ -68,5 +84,32 @@ def list_employees(
         include_hidden=include_hidden,
         offboarding_connection_ids=frozenset(continuous),
         limit=limit,
+        team=team,
+        legal_entity=legal_entity,
+        employment_type=employment_type,
+        after=after,
     )
-    return DirectoryListing(view, today, list_directory(session, account.id, query), tuple(diagnostics))
+    page = list_directory(session, account.id, query)
+    return DirectoryListing(view, today, page, tuple(_with_people_left_out(session, account.id, query, diagnostics)))
+
+
+def _with_people_left_out(
+    session: Session, account_id: str, query: DirectoryQuery, diagnostics: list[ConnectionDiagnostic]
+) -> list[ConnectionDiagnostic]:
+    """How many departures each diagnosed connection keeps out of this very list (same search, same filters)."""
+    return [
+        replace(
+            diagnostic,
+            people_left_out=list_directory(
+                session,
+                account_id,
+                replace(query, offboarding_connection_ids=frozenset({diagnostic.connection_id}), limit=0, after=None),
+            ).total,
+        )
+        for diagnostic in diagnostics
+    ]
+
+
+def facets(session: Session, account: models.Account) -> DirectoryFacets:
+    """Teams, legal entities and employment types the account's people have, for the directory's filters."""
+    return directory_facets(session, account.id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,9 @@ from staffsync.storage import models
 
 SYSTEM = "system"
 REDACTED = "(changed, not shown)"
+# Who the current request acts for, when the edge sets it once for the whole request (the web UI's admin
+# actions) instead of passing it to every transaction; `Database.transaction(actor=...)` takes precedence.
+ACTING: ContextVar[str | None] = ContextVar("staffsync_acting", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +99,17 @@ def _entry(session: Session, target: models.Base, spec: Audited, action: str, ch
 
 
 def _column_values(target: models.Base, spec: Audited) -> dict[str, Any]:
+    """The configuration an object was created or deleted with; empty columns say nothing and are left out."""
     mapper = inspect(type(target))
-    return {
-        column.key: REDACTED if column.key in spec.secret else _jsonable(getattr(target, column.key))
-        for column in mapper.column_attrs
-        if column.key not in spec.ignored and column.key not in ALWAYS_IGNORED
-    }
+    values = {}
+    for column in mapper.column_attrs:
+        if column.key in spec.ignored or column.key in ALWAYS_IGNORED:
+            continue
+        value = getattr(target, column.key)
+        if value is None:
+            continue
+        values[column.key] = REDACTED if column.key in spec.secret else _jsonable(value)
+    return values
 
 
 def _updated_values(target: models.Base, spec: Audited) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import String, bindparam, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from staffsync.crypto import CredentialCipher
@@ -48,6 +48,8 @@ def create_connection(
         status="new",
         created_at=now,
         settings_changed_at=now,
+        # Never synced: due at once (domain/schedule.py takes over after the first run).
+        next_sync_at=now,
     )
     session.add(connection)
     session.flush()
@@ -177,24 +179,29 @@ def read_credentials(connection: models.Connection, cipher: CredentialCipher) ->
     return cipher.decrypt(connection.account_id, connection.credentials_encrypted)
 
 
-def due_connections(session: Session, now: dt.datetime) -> list[models.Connection]:
-    """Connections whose schedule says a run is due: never run, or the last run started an interval ago.
-
-    Broken connections (credentials rejected) wait for an admin; disconnected ones never run."""
-    last_started = (
-        select(models.SyncRun.connection_id, func.max(models.SyncRun.started_at).label("started_at"))
-        .where(models.SyncRun.dry_run.is_(False))
-        .group_by(models.SyncRun.connection_id)
-        .subquery()
+def count_purgeable(session: Session, account_id: str, connection_id: str, fields: Iterable[str]) -> dict[str, int]:
+    """Per field, how many people hold a value that `purge_fields` would erase: the same people, counted before."""
+    employee = models.Employee
+    fed = (
+        select(models.SourceLink.employee_id)
+        .where(models.SourceLink.account_id == account_id, models.SourceLink.connection_id == connection_id)
+        .scalar_subquery()
     )
-    rows = session.execute(
-        select(models.Connection, last_started.c.started_at)
-        .outerjoin(last_started, last_started.c.connection_id == models.Connection.id)
-        .where(models.Connection.disconnected_at.is_(None), models.Connection.status != "broken")
-        .order_by(models.Connection.created_at)
-    ).all()
-    return [
-        connection
-        for connection, started_at in rows
-        if started_at is None or started_at + dt.timedelta(minutes=connection.schedule_minutes) <= now
-    ]
+    counts: dict[str, int] = {}
+    for name in sorted(set(fields)):
+        column = getattr(employee, name)
+        # JSON columns keep an emptied value as the JSON text null, not as SQL NULL.
+        holding = (
+            select(func.count())
+            .select_from(employee)
+            .where(
+                employee.account_id == account_id,
+                employee.id.in_(fed),
+                or_(employee.primary_connection_id == connection_id, employee.primary_connection_id.is_(None)),
+                column.is_not(None),
+                cast(column, String) != "null",
+                cast(column, String) != "",
+            )
+        )
+        counts[name] = session.scalar(holding) or 0
+    return counts

@@ -14,14 +14,16 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from staffsync.storage.audit import install_audit_trail
+from staffsync.storage.audit import ACTING, install_audit_trail
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, actor: str | None = None) -> None:
         self.url = make_url(url)
+        # Who a process acts for when a transaction does not say (the CLI's operating-system user).
+        self.actor = actor
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgresql = self.url.get_backend_name() == "postgresql"
         kwargs: dict[str, Any] = {
@@ -52,10 +54,11 @@ class Database:
         """A session whose work commits at the end of the block, or rolls back on any exception.
 
         `actor` names who is behind the change (an admin, an API token, a CLI user) for the audit trail;
-        without it, configuration changes are recorded as the system's own."""
+        without it (and without a process-wide one), configuration changes are recorded as the system's own."""
         with self._sessions() as session, session.begin():
-            if actor is not None:
-                session.info["actor"] = actor
+            acting = actor or ACTING.get() or self.actor
+            if acting:
+                session.info["actor"] = acting
             yield session
 
     def upgrade(self, revision: str = "head") -> None:

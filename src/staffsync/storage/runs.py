@@ -165,12 +165,13 @@ def insert_issues(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(models.table_of(models.RunIssue).insert(), rows)
 
 
-def run_issues(session: Session, account_id: str, run_id: str) -> list[models.RunIssue]:
+def run_issues(session: Session, account_id: str, run_id: str, *, limit: int | None = None) -> list[models.RunIssue]:
     return list(
         session.execute(
             select(models.RunIssue)
             .where(models.RunIssue.account_id == account_id, models.RunIssue.run_id == run_id)
             .order_by(models.RunIssue.id)
+            .limit(limit)
         ).scalars()
     )
 
@@ -284,3 +285,18 @@ def abandon_running_runs(session: Session, account_id: str, connection_id: str, 
             .values(status="failed", error_kind="abandoned", error_message=ABANDONED, finished_at=now)
         )
     return len(stale)
+
+
+def held_runs(session: Session, account_id: str, connection_id: str) -> list[models.SyncRun]:
+    """Newest first; a newer run supersedes older held plans, so there is rarely more than one."""
+    return list(
+        session.execute(
+            select(models.SyncRun)
+            .where(
+                models.SyncRun.account_id == account_id,
+                models.SyncRun.connection_id == connection_id,
+                models.SyncRun.status == "held",
+            )
+            .order_by(models.SyncRun.started_at.desc(), models.SyncRun.id)
+        ).scalars()
+    )

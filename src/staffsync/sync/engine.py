@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from staffsync.connectors.base import ConnectorError, FetchRequest, HRConnector
 from staffsync.domain.events import Event
+from staffsync.domain.fields import FieldSettings
+from staffsync.domain.filters import FilterRules
 from staffsync.domain.safeguards import PlanImpact, Thresholds, weigh
+from staffsync.storage import audit, models, outbox, schedules
 from staffsync.storage import connections as connection_store
 from staffsync.storage import employees as employee_store
-from staffsync.storage import models, outbox
 from staffsync.storage import runs as run_store
 from staffsync.storage.db import Database
 from staffsync.storage.locks import connection_lock
@@ -64,6 +67,14 @@ class SyncOutcome:
     hold_reasons: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class ProposedSettings:
+    """Field settings and filters an admin is considering: a dry run plans with them instead of the saved ones."""
+
+    fields: FieldSettings
+    filters: FilterRules
+
+
 Progress = Callable[[int], None]
 
 
@@ -89,10 +100,18 @@ def run_sync(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
     on_started: Callable[[str], None] | None = None,
+    run_id: str | None = None,
+    proposed: ProposedSettings | None = None,
 ) -> SyncOutcome:
     """Raises ConnectionBusy when another run of this connection holds the lock; every other failure
     ends as a failed run record, never as an exception. `on_started` gets the run's id as soon as its
-    record exists, before the fetch: callers that run syncs in the background answer with it."""
+    record exists, before the fetch: callers that run syncs in the background answer with it. `run_id`:
+    the id the run record gets, chosen by whoever queued the run and waits for it to appear.
+
+    `proposed`: a dry run plans with these settings instead of the connection's, and stores them nowhere.
+    It fetches in full, as the first sync after saving them would (a settings change forces a full fetch)."""
+    if proposed is not None and not dry_run:
+        raise ValueError("Proposed settings can only be simulated: pass dry_run=True, or save them first")
     with connection_lock(db, connection_id) as lock:
         started = now()
         with db.transaction() as session:
@@ -107,9 +126,9 @@ def run_sync(
             account = session.get(models.Account, account_id)
             assert account is not None
             day = today or account_today(account.timezone, started)
-            is_full = _wants_full(connection, connector, full, started)
+            is_full = _wants_full(connection, connector, True if proposed is not None else full, started)
             run = models.SyncRun(
-                id=str(uuid.uuid4()),
+                id=run_id or str(uuid.uuid4()),
                 account_id=account_id,
                 connection_id=connection_id,
                 trigger=trigger,
@@ -126,8 +145,8 @@ def run_sync(
                 run_id=run.id,
                 account_id=account_id,
                 connection_id=connection_id,
-                settings=connection_store.field_settings_of(connection),
-                rules=connection_store.filters_of(connection),
+                settings=proposed.fields if proposed else connection_store.field_settings_of(connection),
+                rules=proposed.filters if proposed else connection_store.filters_of(connection),
                 ranks=connection_store.ranks(session, account_id),
                 today=day,
                 staged_status=ChangeStatus.SIMULATED if dry_run else ChangeStatus.STAGED,
@@ -223,6 +242,7 @@ def _conclude(
             _emit(session, run, "sync.succeeded", finished, counts=run_store.run_counts(run))
         if not run.dry_run:
             run_store.supersede_held_runs(session, run.account_id, run.connection_id, by_run=run.id, now=finished)
+        schedules.record_run(session, run, now=finished)
         timings["apply_s"] = round(time.perf_counter() - clock, 3)
         run.timings = timings
         run.finished_at = finished
@@ -238,7 +258,7 @@ def approve_run(
     with db.session() as session:
         connection_id = _held_run(session, account_id, run_id).connection_id
     # The lock first, then the transaction: SQLite's lease row is written on a connection of its own.
-    with connection_lock(db, connection_id), db.transaction() as session:
+    with connection_lock(db, connection_id), db.transaction(actor=actor) as session:
         run = _held_run(session, account_id, run_id)
         account = session.get(models.Account, account_id)
         assert account is not None
@@ -249,13 +269,15 @@ def approve_run(
         run.resolved_by = actor
         run.resolved_at = moment
         _emit(session, run, "sync.succeeded", moment, approved_by=actor)
+        _audit_review(session, run, "sync_run.approved", moment)
+        schedules.record_review(session, account_id, run.connection_id, now=moment)
         return SyncOutcome(run.id, run.status, run.kind, False, run_store.run_counts(run))
 
 
 def discard_run(
     db: Database, run_id: str, *, account_id: str, actor: str, now: Callable[[], dt.datetime] = utc_now
 ) -> SyncOutcome:
-    with db.transaction() as session:
+    with db.transaction(actor=actor) as session:
         run = _held_run(session, account_id, run_id)
         moment = now()
         run_store.set_change_status(
@@ -270,7 +292,22 @@ def discard_run(
         run.resolved_by = actor
         run.resolved_at = moment
         _emit(session, run, "sync.discarded", moment, discarded_by=actor)
+        _audit_review(session, run, "sync_run.discarded", moment)
+        schedules.record_review(session, account_id, run.connection_id, now=moment)
         return SyncOutcome(run.id, run.status, run.kind, False, run_store.run_counts(run))
+
+
+def _audit_review(session: Session, run: models.SyncRun, action: str, moment: dt.datetime) -> None:
+    audit.record(
+        session,
+        account_id=run.account_id,
+        action=action,
+        object_type="sync_run",
+        object_id=run.id,
+        object_label=f"held run of {run.started_at:%Y-%m-%d %H:%M} UTC",
+        changes={"status": {"old": RunStatus.HELD, "new": run.status}, "counts": run_store.run_counts(run)},
+        now=moment,
+    )
 
 
 class RunNotHeld(RuntimeError):
@@ -301,6 +338,10 @@ def _wants_full(connection: models.Connection, connector: HRConnector, full: boo
     if not connector.supports_incremental or connection.watermark is None or connection.last_full_sync_at is None:
         return True
     if connection.settings_changed_at > connection.last_full_sync_at:
+        return True
+    if connection.watermark > now:
+        # This server's clock went back since that fetch (it ran ahead then): fetching from a watermark
+        # in its future would skip whatever changed in between, so only a complete fetch is safe.
         return True
     return now - connection.last_full_sync_at >= FULL_FETCH_EVERY
 
@@ -336,6 +377,14 @@ def _fail(
 ) -> SyncOutcome:
     if isinstance(error, ConnectorError):
         kind, message = error.kind.value, error.message
+    elif isinstance(error, IntegrityError):
+        # Another source of the account added the same person (same work email) between this run's plan and
+        # its apply: the plan is stale, not wrong. The next run sees that person and links to them.
+        kind, message = (
+            "concurrent_change",
+            "Another source of this account changed the same people while this run was planning; "
+            "nothing was applied, and the next sync picks the changes up",
+        )
     else:
         # Exception texts can quote payloads: keep only the type, which never carries personal data.
         kind, message = (
@@ -359,4 +408,5 @@ def _fail(
             connection.status = _CONNECTION_STATUS.get(kind, "failing")
             connection.status_message = message
         _emit(session, run, "sync.failed", now, error=message)
+        schedules.record_run(session, run, now=now)
         return SyncOutcome(run.id, RunStatus.FAILED, run.kind, run.dry_run, run_store.run_counts(run), message)

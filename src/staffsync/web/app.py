@@ -11,7 +11,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from staffsync.api.errors import http_error_envelope
-from staffsync.web import auth, connection_detail, directory, employee_profile, employee_sync, tokens
+from staffsync.web import (
+    audit,
+    auth,
+    connection_detail,
+    connection_runs,
+    connection_settings,
+    directory,
+    employee_profile,
+    employee_sync,
+    policies,
+    tokens,
+    webhooks,
+)
 from staffsync.web.auth import HOME, LoginRequired, LoginThrottle, WebError
 from staffsync.web.render import STATIC, redirect
 
@@ -34,7 +46,12 @@ PAGE_ROUTERS = (
     employee_profile.router,
     employee_sync.router,
     connection_detail.router,
+    connection_runs.router,
+    connection_settings.router,
     tokens.router,
+    policies.router,
+    webhooks.router,
+    audit.router,
 )
 
 

@@ -3,6 +3,8 @@
 - `Browser`: any signed-in user (admin or viewer) may read.
 - `AdminAction`: a form post (or htmx request) that changes something: it needs a valid CSRF token and
   the admin role. A viewer gets a 403 page, a missing or wrong token a 403 page that says so.
+- `CsrfChecked`: a post any signed-in role may send because it changes nothing (an htmx preview): it still
+  needs the CSRF token, so every non-GET page route carries one (tests/web/test_csrf.py walks them all).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hmac
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -19,6 +21,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from staffsync.storage import web_sessions
+from staffsync.storage.audit import ACTING
 from staffsync.storage.web_sessions import SESSION_LIFETIME, SignedIn
 from staffsync.sync.engine import utc_now
 from staffsync.web.render import context_of, redirect, render
@@ -27,6 +30,8 @@ SESSION_COOKIE = "staffsync_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 HOME = "/employees"
+# `Sec-Fetch-Site` values of a request a page of another origin made (absent from non-browser clients).
+CROSS_SITE = frozenset({"cross-site", "same-site"})
 
 router = APIRouter(include_in_schema=False)
 
@@ -124,7 +129,8 @@ async def _csrf_token_sent(request: Request) -> str:
     return ""
 
 
-async def admin_action(request: Request, user: Browser) -> SignedIn:
+async def csrf_checked(request: Request, user: Browser) -> SignedIn:
+    """A post that any signed-in role may send (a preview that changes nothing): still only from our own pages."""
     sent = await _csrf_token_sent(request)
     if not sent or not hmac.compare_digest(sent, user.csrf_token):
         raise WebError(
@@ -133,9 +139,22 @@ async def admin_action(request: Request, user: Browser) -> SignedIn:
             "The security token of the form was missing or out of date, so nothing was changed. "
             "Reload the page and try again.",
         )
+    return user
+
+
+CsrfChecked = Annotated[SignedIn, Depends(csrf_checked)]
+
+
+async def admin_action(user: CsrfChecked) -> AsyncIterator[SignedIn]:
     if not user.is_admin:
         raise WebError(403, "Read-only access", "Your role is viewer: you can look at everything but not change it.")
-    return user
+    # Every transaction of this request records the admin in the audit trail. Set here, in the request's own
+    # task, so that the handler's thread (which starts from a copy of this context) sees it.
+    token = ACTING.set(user.actor)
+    try:
+        yield user
+    finally:
+        ACTING.reset(token)
 
 
 AdminAction = Annotated[SignedIn, Depends(admin_action)]
@@ -183,6 +202,14 @@ def login(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form(max_length=2000)] = HOME,
 ) -> Response:
+    if request.headers.get("Sec-Fetch-Site") in CROSS_SITE:
+        # Login CSRF: the form has no session, hence no CSRF token, yet a foreign page posting an attacker's own
+        # credentials would sign the victim into the attacker's account. Browsers say where a post comes from.
+        raise WebError(
+            403,
+            "Sign in on staffsync itself",
+            "This sign-in form was sent from another website, so it was refused. Open staffsync and sign in there.",
+        )
     throttle = throttle_of(request)
     keys = (_client_key(request), f"email:{email.strip().lower()}")
     wait = throttle.retry_after(*keys)
@@ -242,10 +269,7 @@ def sign_in_link(request: Request, token: Annotated[str, Query(min_length=1, max
 
 
 @router.post("/logout")
-async def logout(request: Request, user: Browser) -> Response:
-    sent = await _csrf_token_sent(request)
-    if not hmac.compare_digest(sent or "", user.csrf_token):
-        raise WebError(403, "This form has expired", "Reload the page and try again.")
+def logout(request: Request, user: CsrfChecked) -> Response:
     with context_of(request).db.transaction() as session:
         web_sessions.end_session(session, user.session_id)
     response = redirect("/login")

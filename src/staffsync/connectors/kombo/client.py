@@ -2,15 +2,17 @@
 
 One `kombo.Kombo` client per connector, so per integration id: the SDK sends `X-Integration-Id` from its
 constructor on every HRIS call. The SDK retries nothing unless told to, so every connector passes a
-RetryConfig (429, 500, 502, 503, 504 and transport errors, honouring `Retry-After`); whatever still fails
-becomes a ConnectorError in plain words (errors.py) and the engine applies nothing.
+RetryConfig (429, 500, 502, 503, 504 and transport errors, honouring `Retry-After` up to the retry window);
+whatever still fails becomes a ConnectorError in plain words (errors.py) and the engine applies nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Final, Literal, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,8 +52,18 @@ DEFAULT_SERVER_URL: Final = "https://api.kombo.dev/v1"
 MAX_PAGE_SIZE: Final = 250
 DEFAULT_TIMEOUT_MS: Final = 60_000
 
+# Pages in a row that bring no record the listing has not already served, before it counts as going round
+# in circles: Kombo may serve an odd empty or repeated page, never ten in a row in a listing that ends.
+MAX_PAGES_WITHOUT_PROGRESS: Final = 10
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
 R = TypeVar("R")
-T = TypeVar("T")
+T = TypeVar("T", bound=_Identified)
 
 
 def retry_config(
@@ -72,9 +84,50 @@ def retry_config(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RetryAfterCap:
+    """An httpx response hook that shortens a `Retry-After` (seconds or HTTP-date) or `retry-after-ms`
+    longer than `limit_s`, the retry window, to `limit_s`. The SDK sleeps for whatever Kombo asks, unbounded
+    by its own limits: a 429 asking for an hour would park the sync, and the lock it holds, for an hour.
+    Capped, the SDK tries once more after the window and then gives up, so the run fails in time."""
+
+    limit_s: float
+
+    def __call__(self, response: httpx.Response) -> None:
+        wait = _retry_after_s(response.headers.get("retry-after"))
+        if wait is not None and wait > self.limit_s:
+            response.headers["retry-after"] = f"{self.limit_s:g}"
+        wait_ms = _number(response.headers.get("retry-after-ms", ""))
+        if wait_ms is not None and wait_ms > self.limit_s * 1000:
+            response.headers["retry-after-ms"] = f"{self.limit_s * 1000:g}"
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _retry_after_s(header: str | None) -> float | None:
+    if not header:
+        return None
+    seconds = _number(header)
+    if seconds is not None:
+        return seconds
+    try:
+        moment = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (moment - dt.datetime.now(dt.UTC)).total_seconds()
+
+
 class KomboConnector:
     """Reads one Kombo integration's employees. Use it as a context manager (or call `close()`) to release
-    the HTTP client; an `httpx.Client` passed as `client` stays the caller's to close."""
+    the HTTP client; an `httpx.Client` passed as `client` stays the caller's to close (it gains the
+    `RetryAfterCap` response hook)."""
 
     provider = "kombo"
     supports_incremental = True
@@ -117,6 +170,15 @@ class KomboConnector:
             retry_window_s=backoff.max_elapsed_time / 1000 if backoff else None,
             secrets=(secret,),
         )
+        # The SDK's own default client, made here so that the Retry-After cap can hook into it.
+        self._owned_client = httpx.Client(follow_redirects=True) if client is None else None
+        client = client or self._owned_client
+        assert client is not None
+        if backoff is not None:
+            cap = RetryAfterCap(backoff.max_elapsed_time / 1000)
+            hooks = client.event_hooks
+            if cap not in hooks["response"]:
+                client.event_hooks = {**hooks, "response": [*hooks["response"], cap]}
         # A callable key keeps the secret out of the SDK configuration's repr.
         self._sdk = Kombo(
             api_key=lambda: secret,
@@ -139,6 +201,8 @@ class KomboConnector:
     def close(self) -> None:
         # The SDK's __exit__ closes the client it made (not one passed in); the SDK leaves it unannotated.
         self._sdk.__exit__(None, None, None)  # type: ignore[no-untyped-call]
+        if self._owned_client is not None:
+            self._owned_client.close()
 
     @property
     def _hris(self) -> Hris:
@@ -266,12 +330,18 @@ class KomboConnector:
         what: str,
     ) -> Iterator[Sequence[T]]:
         """Follows Kombo's cursors through the SDK's `next()`, which re-sends every original filter. A
-        cursor Kombo already gave would serve the same pages forever: the fetch stops as incomplete."""
+        cursor Kombo already gave would serve the same pages forever, and so would fresh cursors that keep
+        serving records already served: either way the fetch stops as incomplete."""
         number = 1
         response = self._call(first, what=what, page=number)
         cursors: set[str] = set()
+        served: set[str] = set()
+        idle = 0
         while response is not None:
             results, cursor = page(response)
+            before = len(served)
+            served.update(item.id for item in results)
+            idle = idle + 1 if len(served) == before else 0
             yield results
             if cursor is None or not cursor.strip():
                 return
@@ -280,6 +350,13 @@ class KomboConnector:
                     FailureKind.INCOMPLETE,
                     f"Kombo's {what} came back to a page it had already served (pagination loop at page "
                     f"{number}): the fetch is incomplete",
+                    details={"request": what, "page": str(number)},
+                )
+            if idle >= MAX_PAGES_WITHOUT_PROGRESS:
+                raise ConnectorError(
+                    FailureKind.INCOMPLETE,
+                    f"Kombo's {what} served {idle} pages in a row with nothing new (pages {number - idle + 1} to "
+                    f"{number}), each with a fresh cursor: the fetch is incomplete",
                     details={"request": what, "page": str(number)},
                 )
             cursors.add(cursor)

@@ -167,7 +167,9 @@ class KomboErrorTranslator:
         if isinstance(cause, pydantic.ValidationError) and cause.errors():
             first = cause.errors()[0]
             location = ".".join(str(part) for part in first["loc"] if part not in ("body", "data"))
-            problem = f"field `{location or 'the body'}`: {_describe(first)}"
+            # A missing `data` itself (an error envelope sent with 200) is named rather than left blank.
+            location = location or ".".join(str(part) for part in first["loc"] if part != "body") or "the body"
+            problem = f"field `{location}`: {_describe(first)}"
             more = cause.error_count() - 1
             if more:
                 problem += f" (and {more} more problem{'s' if more > 1 else ''})"

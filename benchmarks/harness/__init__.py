@@ -1,0 +1,1 @@
+"""The pieces behind `benchmarks/run.py`: measured processes, the simulator, the contenders, the report."""

@@ -1,0 +1,158 @@
+"""Kombo answering 200 with a body that is not what the SDK's models promise: cut off, not UTF-8, a missing
+required key, an unknown strict enum, a value of the wrong type, an HTML login page, an error envelope;
+and the benign drift the directory must shrug off: unknown extra fields, an unmapped employment status.
+
+Invariants: a page that cannot be read fails the run, naming where, never quoting a value, with the
+directory unchanged (never "an empty page", never "these people left"); one unreadable person is rejected
+alone and never read as a leaver; extra fields are ignored and never stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fault_harness import LATER, World, fails_unchanged, recovers, results
+from sqlalchemy import select
+
+from staffsync.storage import models
+from staffsync.storage.models import Base
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda world: world.arm("truncated", skip=2, fraction=0.6), id="truncated"),
+        pytest.param(
+            lambda world: world.wire.tamper.rewrite(
+                lambda _, page: b'{"status":"success","data":\xff\xfe', requests={3}
+            ),
+            id="not UTF-8",
+        ),
+    ],
+)
+def test_a_page_that_is_not_complete_json_fails_the_run_and_changes_nothing(synced: World, damage: Any) -> None:
+    damage(synced)
+    outcome = fails_unchanged(synced, "Kombo sent a response staffsync cannot read: the body is not complete JSON")
+    assert "(at page 3 of Kombo's employees)" in (outcome.error or "")
+
+
+@pytest.mark.parametrize("key", ["id", "changed_at", "employments"])
+def test_a_page_missing_a_required_key_fails_the_run_naming_the_field_and_changes_nothing(
+    synced: World, key: str
+) -> None:
+    synced.arm("missing_key", key=key, skip=1)
+    fails_unchanged(synced, f"field `results.0.{key}`: Field required (missing)")
+
+
+def test_an_unknown_value_of_a_strict_enum_fails_the_run_naming_where_and_changes_nothing(synced: World) -> None:
+    synced.arm("unknown_enum", value="DIVISION", skip=1)
+    outcome = fails_unchanged(synced, "field `results.0.groups.0.type`")
+    assert "DIVISION" not in (outcome.error or "")
+
+
+def test_a_value_of_the_wrong_type_fails_the_run_without_quoting_it_and_changes_nothing(synced: World) -> None:
+    def soon(_: dict[str, str], page: dict[str, Any]) -> dict[str, Any]:
+        results(page)[0]["start_date"] = "soon-ish 4f1e"
+        return page
+
+    synced.wire.tamper.rewrite(soon, requests={2})
+    outcome = fails_unchanged(synced, "field `results.0.start_date`")
+    assert "4f1e" not in (outcome.error or "")
+
+
+def test_an_html_login_page_answered_with_200_fails_the_run_and_changes_nothing(synced: World) -> None:
+    login = b"<!doctype html><html><body><form action='/login'>Sign in</form></body></html>"
+    synced.wire.tamper.rewrite(lambda _, page: login, requests={2}, content_type="text/html; charset=utf-8")
+    outcome = fails_unchanged(synced, "Kombo sent a response staffsync cannot read: HTTP 200 with text/html")
+    assert "Sign in" not in (outcome.error or "")
+
+
+def test_an_error_envelope_answered_with_200_fails_the_run_and_changes_nothing(synced: World) -> None:
+    envelope = {"status": "error", "error": {"code": "PLATFORM.UNKNOWN_ERROR", "message": "oops", "title": None}}
+    synced.wire.tamper.rewrite(lambda _, page: envelope, requests={2})
+    fails_unchanged(synced, "Kombo sent a response staffsync cannot read: field `data`")
+
+
+def test_unknown_extra_fields_are_ignored_never_stored_and_the_run_equals_a_clean_one(
+    pair: tuple[World, World],
+) -> None:
+    synced, twin = pair
+    sentinel = "drift-sentinel-0c3a"
+
+    def drift(_: dict[str, str], page: dict[str, Any]) -> dict[str, Any]:
+        page["api_version"] = sentinel
+        page["data"]["total_count"] = 10_000
+        for employee in results(page):
+            employee["pronouns"] = sentinel
+            employee["custom_fields"] = {"shoe_size": sentinel}
+            employee["work_location"] = (employee.get("work_location") or {}) | {"floor": sentinel}
+            for group in employee["groups"]:
+                group["colour"] = sentinel
+        return page
+
+    synced.wire.tamper.rewrite(drift)
+    recovers(synced, twin)
+    with synced.db.engine.connect() as connection:
+        dump = "\n".join(str(row) for table in Base.metadata.sorted_tables for row in connection.execute(select(table)))
+    assert sentinel not in dump
+
+
+def test_an_unmapped_employment_status_rejects_that_person_alone_and_never_offboards_them(synced: World) -> None:
+    stays = synced.people()[10]
+    before = {row["id"]: row for row in synced.snapshot().tables["employees"]}
+
+    def suspended(_: dict[str, str], page: dict[str, Any]) -> dict[str, Any]:
+        for employee in results(page):
+            if employee["work_email"] == stays.work_email:
+                employee["employment_status"] = "SUSPENDED"
+        return page
+
+    synced.wire.tamper.rewrite(suspended)
+    outcome = synced.sync(at=LATER, full=True)
+
+    assert outcome.status == "succeeded" and outcome.counts["updated"] > 0
+    [rejected] = [
+        issue
+        for issue in synced.issues(outcome.run_id)
+        if issue.remote_id and issue.code == "rejected" and issue.field == "employment_status"
+    ]
+    assert "SUSPENDED" in rejected.message
+    with synced.db.session() as session:
+        employee = session.execute(
+            select(models.Employee).where(
+                models.Employee.account_id == synced.account_id, models.Employee.work_email == stays.work_email
+            )
+        ).scalar_one()
+        link = session.execute(
+            select(models.SourceLink).where(models.SourceLink.employee_id == employee.id)
+        ).scalar_one()
+    assert link.active and employee.detached_at is None
+    assert before[employee.id]["version"] == employee.version
+    assert not [
+        event
+        for event in synced.events()
+        if event.data.get("remote_id") == link.remote_id and event.data.get("run_id") == outcome.run_id
+    ]
+
+
+def test_a_feed_switched_to_the_hr_tool_s_raw_words_detaches_and_offboards_nobody(world: World) -> None:
+    """Kombo passing "Terminated" or "On leave" through unmapped rejects those people; it never reads
+    them as leavers."""
+    assert world.sync().status == "succeeded"
+    world.integration.raw_enums = True
+
+    def links() -> list[tuple[str, bool, object]]:
+        return [
+            (row["remote_id"], row["active"], row["detached_at"]) for row in world.snapshot().tables["source_links"]
+        ]
+
+    links_before = links()
+    outcome = world.sync(at=LATER, full=True)
+
+    assert outcome.status == "succeeded"
+    rejected = [issue for issue in world.issues(outcome.run_id) if issue.code == "rejected"]
+    assert rejected and {issue.field for issue in rejected} == {"employment_status"}
+    assert links() == links_before and all(active for _, active, _ in links_before)
+    types = {event.type for event in world.events() if event.data.get("run_id") == outcome.run_id}
+    assert not {"employee.detached", "offboarding.scheduled", "offboarding.cancelled"} & types
