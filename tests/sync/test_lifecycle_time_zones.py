@@ -1,4 +1,4 @@
-""" "Today" is the account's today: start and last days are calendar days where the company is.
+"""The account's today decides: start and last days are calendar days where the company is.
 
 At 2026-03-02 20:00 UTC it is already Tuesday 3 March in Sydney and still Monday 2 March in Los Angeles.
 A last day of 2 March is therefore yesterday in Sydney (the person has left) and today in Los Angeles (the
