@@ -149,3 +149,11 @@ def test_filter_options_are_read_from_the_source(world: ApiWorld) -> None:
     options = world.get(f"/connections/{memory_id}/filter-options")
     assert options["legal_entities"] and options["teams"] and options["employment_types"]
     assert set(options["legal_entities"][0]) == {"id", "name", "parent_id"}
+
+
+def test_a_priority_outside_its_range_is_a_422_not_a_server_error(world: ApiWorld) -> None:
+    # Found by schemathesis: an integer past 64 bits reached the database and answered 500.
+    for priority in (0, 1001, 9223372036854775808):
+        body = world.send("PATCH", f"/connections/{world.connection_id}", status=422, json={"priority": priority})
+        assert body["error"]["code"] == "invalid_request"
+    assert world.get(f"/connections/{world.connection_id}")["priority"] == 1

@@ -108,3 +108,20 @@ def test_the_first_problem_is_reported():
     rejected = rejection(record(work_email=None, first_name=None, last_name=None))
     assert rejected is not None
     assert rejected.field == "work_email"
+
+
+def test_a_value_longer_than_the_directory_keeps_is_rejected_with_its_length() -> None:
+    from staffsync.domain.validation import TEXT_LIMITS
+
+    too_long = "Å" * (TEXT_LIMITS["first_name"] + 1)
+    problem = rejection(SourceEmployee("r1", first_name=too_long, last_name="Lovelace", work_email="ada@acme.test"))
+    assert problem is not None and problem.field == "first_name"
+    assert "201 characters" in problem.reason
+
+
+def test_a_nul_character_anywhere_is_rejected() -> None:
+    from staffsync.domain.values import Ref
+
+    team = Ref("team-1", "Engi\x00neering")
+    problem = rejection(SourceEmployee("r1", first_name="Ada", work_email="ada@acme.test", team=team))
+    assert problem is not None and problem.field == "team" and "NUL" in problem.reason

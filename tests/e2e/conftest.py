@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet, MultiFernet
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from web_harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WebWorld, acme_people, make_account, sign_in
 
 from staffsync.api.app import create_app
@@ -30,6 +30,9 @@ from staffsync.storage.models import Base
 from staffsync.sync.engine import utc_now
 
 # Receivers in tests listen on 127.0.0.1, which production refuses (SSRF): allowed here.
+# Assertions wait as long as page loads may take on a busy CI machine.
+expect.set_options(timeout=15_000)
+
 TEST_WEBHOOKS = WebhookConfig(CredentialCipher(MultiFernet([Fernet(Fernet.generate_key())])), allow_private=True)
 
 
@@ -98,7 +101,8 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 @pytest.fixture
 def browser_context(browser: Browser, world: WebWorld) -> Iterator[BrowserContext]:
     context = browser.new_context(base_url=world.base_url, viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(10_000)
+    # Generous: CI machines are small and busy; a wait that ends early costs nothing.
+    context.set_default_timeout(30_000)
     yield context
     context.close()
 

@@ -99,12 +99,22 @@ def test_unknown_extra_fields_are_ignored_never_stored_and_the_run_equals_a_clea
 
 
 def test_an_unmapped_employment_status_rejects_that_person_alone_and_never_offboards_them(synced: World) -> None:
-    stays = synced.people()[10]
     before = {row["id"]: row for row in synced.snapshot().tables["employees"]}
+    # Someone linked now and still active (not deleted) in the later feed: the simulated company changes between
+    # the two syncs, so the person is picked from the page itself rather than by position.
+    linked = {row["work_email"] for row in before.values() if row["detached_at"] is None}
+    chosen: list[str] = []
 
     def suspended(_: dict[str, str], page: dict[str, Any]) -> dict[str, Any]:
         for employee in results(page):
-            if employee["work_email"] == stays.work_email:
+            if (
+                not chosen
+                and employee["work_email"] in linked
+                and employee.get("employment_status") == "ACTIVE"
+                and not employee.get("remote_deleted_at")
+            ):
+                chosen.append(employee["work_email"])
+            if chosen and employee["work_email"] == chosen[0]:
                 employee["employment_status"] = "SUSPENDED"
         return page
 
@@ -121,7 +131,7 @@ def test_an_unmapped_employment_status_rejects_that_person_alone_and_never_offbo
     with synced.db.session() as session:
         employee = session.execute(
             select(models.Employee).where(
-                models.Employee.account_id == synced.account_id, models.Employee.work_email == stays.work_email
+                models.Employee.account_id == synced.account_id, models.Employee.work_email == chosen[0]
             )
         ).scalar_one()
         link = session.execute(

@@ -24,10 +24,13 @@ from staffsync.api.deps import WebhookConfig
 from staffsync.api.routes import route_templates
 from staffsync.connectors.base import HRConnector
 from staffsync.crypto import CredentialCipher
+from staffsync.services import policies as policy_service
 from staffsync.storage import accounts, connections, models, web_sessions
 from staffsync.storage.db import Database
 from staffsync.sync.engine import run_sync, utc_now
 from staffsync.web.auth import CSRF_FIELD, SESSION_COOKIE, admin_action
+from staffsync.webhooks import endpoints
+from staffsync.webhooks.delivery import fan_out
 
 # Receivers in tests listen on 127.0.0.1, which production refuses (SSRF): allowed here.
 TEST_WEBHOOKS = WebhookConfig(CredentialCipher(MultiFernet([Fernet(Fernet.generate_key())])), allow_private=True)
@@ -84,6 +87,45 @@ class UiWorld:
     def token_id(self) -> str:
         with self.db.session() as session:
             return accounts.list_tokens(session, self.account_id)[0].id
+
+    def policy_id(self) -> str:
+        """A policy of the account, made on first use."""
+        with self.db.transaction() as session:
+            existing = policy_service.list_policies(session, self.account_id)
+            if existing:
+                return existing[0].id
+            policy = policy_service.draft(
+                policy_id=None,
+                name="GitHub for engineers",
+                conditions=[{"field": "team", "operator": "equals", "values": ["Engineering"]}],
+                application="GitHub",
+                role="member",
+            )
+            return policy_service.save_policy(session, self.account_id, policy, now=utc_now()).id
+
+    def webhook_id(self) -> str:
+        """A webhook endpoint of the account, made on first use."""
+        with self.db.transaction() as session:
+            existing = session.execute(
+                select(models.WebhookEndpoint.id).where(models.WebhookEndpoint.account_id == self.account_id)
+            ).scalar()
+            if existing is not None:
+                return existing
+            return endpoints.create_endpoint(
+                session,
+                self.account_id,
+                url="http://127.0.0.1:9/hook",
+                cipher=TEST_WEBHOOKS.cipher,
+                now=utc_now(),
+                allow_private=True,
+            ).endpoint.id
+
+    def delivery_id(self) -> str:
+        """A delivery to the account's webhook endpoint: one of the events the first sync announced."""
+        webhook_id = self.webhook_id()
+        fan_out(self.db, utc_now())
+        with self.db.session() as session:
+            return endpoints.list_deliveries(session, self.account_id, endpoint_id=webhook_id)[0].id
 
 
 @dataclass
@@ -175,6 +217,9 @@ _KIND_BY_NAME = {
     "run_id": "run",
     "sync_id": "run",
     "token_id": "token",
+    "policy_id": "policy",
+    "webhook_id": "webhook",
+    "delivery_id": "delivery",
 }
 _KIND_BY_SEGMENT = {
     "employees": "employee",
@@ -186,6 +231,9 @@ _KIND_BY_SEGMENT = {
     "runs": "run",
     "syncs": "run",
     "api-tokens": "token",
+    "policies": "policy",
+    "webhooks": "webhook",
+    "deliveries": "delivery",
 }
 
 
@@ -204,6 +252,9 @@ def fill_path(world: UiWorld, path: str) -> str:
         "connection": lambda: world.connection_id,
         "run": world.run_id,
         "token": world.token_id,
+        "policy": world.policy_id,
+        "webhook": world.webhook_id,
+        "delivery": world.delivery_id,
     }
 
     def value(match: re.Match[str]) -> str:

@@ -16,6 +16,7 @@ from staffsync.api import connections, employees, lifecycle, policies, syncs, we
 from staffsync.api.deps import ApiContext, ConnectorFor, WebhookConfig, webhook_config_from_environment
 from staffsync.api.errors import install_error_handlers
 from staffsync.api.metrics import ApiMetrics, MetricsMiddleware
+from staffsync.api.rate_limits import install_rate_limits
 from staffsync.api.routes import route_templates
 from staffsync.api.schemas import ErrorEnvelope
 from staffsync.connectors.base import HRConnector
@@ -67,6 +68,7 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=lambda: route_templates(app))
     install_error_handlers(app)
+    install_rate_limits(app)
     install_web(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=_ERRORS)

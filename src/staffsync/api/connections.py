@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from staffsync.api.deps import ApiContext, Caller, Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
 from staffsync.api.pagination import Paging
+from staffsync.api.rate_limits import RATE_LIMITED_RESPONSE, check_preview
 from staffsync.api.schemas import (
     ConnectionCreate,
     ConnectionOut,
@@ -30,6 +31,7 @@ from staffsync.connectors.registry import InvalidConnectorConfig, ProviderNotIns
 from staffsync.domain.fields import CATALOGUE, FieldSettings
 from staffsync.domain.filters import FilterRules
 from staffsync.services.disconnect import disconnect
+from staffsync.services.erase import erase_source
 from staffsync.services.preview import preview
 from staffsync.storage import accounts as account_store
 from staffsync.storage import connections as connection_store
@@ -121,10 +123,28 @@ def update_connection(id: str, body: ConnectionUpdate, caller: Writer, context: 
 
 
 @router.delete("/{id}")
-def disconnect_connection(id: str, caller: Writer, context: Context) -> ConnectionOut:
-    """Stops syncing for good; its people stay, detached with the reason "source disconnected".
-    409 sync_running while a run of the connection is going."""
-    connection = disconnect(context.db, caller.account_id, id, now=utc_now())
+def disconnect_connection(
+    id: str,
+    caller: Writer,
+    context: Context,
+    erase: Annotated[
+        bool,
+        Query(
+            description="false (the default) keeps the directory: its people stay, detached. true erases everything "
+            "from this source: the people only it fed, their history and events, its runs, its links and the "
+            "connection itself; people another source also feeds stay, without this source's values",
+        ),
+    ] = False,
+) -> ConnectionOut:
+    """Stops syncing for good; its people stay, detached with the reason "source disconnected" — or, with
+    `erase=true`, everything this source brought is deleted (the answer is the connection as it was last,
+    status "erased"). 409 sync_running while a run of the connection is going."""
+    now = utc_now()
+    connection = (
+        erase_source(context.db, caller.account_id, id, now=now)
+        if erase
+        else disconnect(context.db, caller.account_id, id, now=now)
+    )
     if connection is None:
         raise not_found("connection", id)
     return ConnectionOut.of(connection)
@@ -202,18 +222,20 @@ def get_filter_options(id: str, caller: Reader, context: Context) -> FilterOptio
     )
 
 
-@router.get("/{id}/preview")
+@router.get("/{id}/preview", responses=RATE_LIMITED_RESPONSE)
 def get_preview(
     id: str,
     caller: Reader,
     context: Context,
     paging: Paging,
+    request: Request,
     q: Annotated[str | None, Query(max_length=200, description="Part of a last name")] = None,
     status: Annotated[Literal["included", "excluded"] | None, Query()] = None,
 ) -> Page[PreviewRowOut]:
     """Every person the source returns, included or not and why: the very evaluation a sync makes."""
     with context.db.transaction() as session:
         connection = scoped_connection(session, caller, id)
+        check_preview(request, caller.account_id)
         connector = open_connector(context, session, connection)
         settings = connection_store.field_settings_of(connection)
         rules = connection_store.filters_of(connection)

@@ -16,6 +16,9 @@ from staffsync.storage.runs import run_counts
 
 T = TypeVar("T")
 
+# Priorities rank a handful of sources; the bound keeps the number inside every database's integer.
+MAX_PRIORITY = 1000
+
 
 class ErrorBody(BaseModel):
     code: str = Field(examples=["not_found"])
@@ -98,19 +101,20 @@ class ConnectionCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     provider: str = Field(min_length=1, max_length=32, examples=["memory", "kombo"])
     config: dict[str, Any] = Field(default_factory=dict, description="The provider's non-secret settings")
-    priority: int = Field(default=1, ge=1)
+    priority: int = Field(default=1, ge=1, le=MAX_PRIORITY, description="1 feeds continuous fields first")
     schedule_minutes: int = Field(default=DEFAULT_INTERVAL_MINUTES, ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES)
 
 
 class ConnectionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    priority: int | None = Field(default=None, ge=1)
+    priority: int | None = Field(default=None, ge=1, le=MAX_PRIORITY)
     schedule_minutes: int | None = Field(default=None, ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES)
     paused: bool | None = Field(default=None, description="true pauses the schedule; false resumes it (due at once)")
 
 
 class FieldSettingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     field: str
     enabled: bool = True
     # A plain string: an unknown mode is reported by the field settings' own diagnostics, per field.

@@ -3,12 +3,13 @@ and resolve a held run."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from staffsync.api.connections import open_connector, scoped_connection
 from staffsync.api.deps import ApiContext, Caller, Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
 from staffsync.api.pagination import Paging
+from staffsync.api.rate_limits import RATE_LIMITED_RESPONSE, check_sync_start
 from staffsync.api.schemas import ChangeOut, Page, RunOut, SyncRequest
 from staffsync.services.background_syncs import SyncNotStarted
 from staffsync.storage import api_queries
@@ -19,14 +20,17 @@ from staffsync.sync.engine import ConnectionDisconnected, RunStatus, approve_run
 router = APIRouter(tags=["syncs"])
 
 
-@router.post("/connections/{id}/syncs", status_code=202, responses={200: {"model": RunOut}})
-def start_sync(id: str, body: SyncRequest, caller: Writer, context: Context, response: Response) -> RunOut:
+@router.post("/connections/{id}/syncs", status_code=202, responses={200: {"model": RunOut}, **RATE_LIMITED_RESPONSE})
+def start_sync(
+    id: str, body: SyncRequest, caller: Writer, context: Context, request: Request, response: Response
+) -> RunOut:
     """202 with the run while it runs; 200 when it already finished by the time the answer is written.
     `full: false` lets the schedule decide (incremental where the source supports it)."""
     with context.db.transaction(actor=caller.actor) as session:
         connection = scoped_connection(session, caller, id)
         if connection.disconnected_at is not None:
             raise ConnectionDisconnected(f"Connection {connection.name} is disconnected: it no longer syncs")
+        check_sync_start(request, caller.account_id, id)
         connector = open_connector(context, session, connection)
     try:
         run_id = context.syncs.start(

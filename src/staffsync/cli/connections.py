@@ -47,7 +47,7 @@ def add(
     name: Annotated[str | None, typer.Option(help="A name admins recognise, e.g. 'Personio DE'.")] = None,
     priority: Annotated[
         int,
-        typer.Option(min=1, help="When sources overlap, the lowest number feeds the continuous fields."),
+        typer.Option(min=1, max=1000, help="When sources overlap, the lowest number feeds the continuous fields."),
     ] = 1,
     size: Annotated[
         int | None, typer.Option(min=0, help="memory provider: how many people the source returns.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from typing import Any
 
 from sqlalchemy import String, bindparam, cast, func, or_, select, update
@@ -122,7 +122,8 @@ def save_filters(session: Session, connection: models.Connection, rules: FilterR
 
 
 def purge_fields(session: Session, account_id: str, connection_id: str, fields: Iterable[str]) -> None:
-    """Blank the fields' values, and their history, for every employee this connection feeds."""
+    """Blank the fields' values for every employee this connection feeds, and wherever else they were copied: the
+    history, the staged changes of this source's runs (held or simulated), and the outbox events' payloads."""
     purged = set(fields)
     employee = models.Employee
     fed = (
@@ -149,10 +150,20 @@ def purge_fields(session: Session, account_id: str, connection_id: str, fields: 
             )
         ).scalars()
     )
-    for part in chunks(employee_ids):
+    # Staged changes of this source's runs (a held run's creates name people no link knows yet) hold values too.
+    staged = set(
+        session.execute(
+            select(models.Change.employee_id).where(
+                models.Change.account_id == account_id, models.Change.connection_id == connection_id
+            )
+        ).scalars()
+    )
+    everyone = sorted(set(employee_ids) | staged)
+    for part in chunks(everyone):
         rows = session.execute(
             select(models.Change.id, models.Change.fields).where(
-                models.Change.account_id == account_id, models.Change.employee_id.in_(part)
+                models.Change.account_id == account_id,
+                or_(models.Change.employee_id.in_(part), models.Change.connection_id == connection_id),
             )
         ).all()
         rewritten = [
@@ -166,6 +177,34 @@ def purge_fields(session: Session, account_id: str, connection_id: str, fields: 
                 update(table).where(table.c.id == bindparam("b_id")).values(fields=bindparam("fields")),
                 rewritten,
             )
+    purge_event_fields(session, account_id, set(everyone), purged)
+
+
+def purge_event_fields(session: Session, account_id: str, employee_ids: Set[str], fields: Set[str]) -> None:
+    """Removes the fields' values from the outbox events about these people, delivered or not: the events stay
+    (webhook deliveries refer to them, and a pending one then sends the event without the value)."""
+    if not employee_ids or not fields:
+        return
+    # Event data is JSON whose shape depends on the type: filtered in Python, alike on SQLite and PostgreSQL.
+    rows = session.execute(
+        select(models.OutboxEvent.id, models.OutboxEvent.data).where(
+            models.OutboxEvent.account_id == account_id,
+            models.OutboxEvent.type.in_(("employee.created", "employee.updated")),
+        )
+    ).all()
+    rewritten = []
+    for row in rows:
+        data = row.data
+        if not isinstance(data, dict) or data.get("employee_id") not in employee_ids:
+            continue
+        key = "fields" if "fields" in data else "changes"
+        values = data.get(key)
+        if isinstance(values, dict) and fields & values.keys():
+            kept = {name: value for name, value in values.items() if name not in fields}
+            rewritten.append({"b_id": row.id, "data": {**data, key: kept}})
+    if rewritten:
+        table = models.table_of(models.OutboxEvent)
+        session.execute(update(table).where(table.c.id == bindparam("b_id")).values(data=bindparam("data")), rewritten)
 
 
 def store_credentials(connection: models.Connection, credentials: str, cipher: CredentialCipher) -> None:

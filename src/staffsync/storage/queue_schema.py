@@ -50,7 +50,8 @@ def install_queue_schema(db: Database) -> QueueSchema:
             )
         )
         present = connection.execute(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).scalar_one()
-        recorded = set(connection.execute(text(f"SELECT name FROM {TRACKING_TABLE}")).scalars())
+        # B608 is a false positive here: TRACKING_TABLE is a module constant, never input.
+        recorded = set(connection.execute(text(f"SELECT name FROM {TRACKING_TABLE}")).scalars())  # nosec B608
         if not present or not recorded:
             # A fresh schema is the current one: every migration shipped so far is in it. A schema installed
             # by hand (`procrastinate schema --apply`) is taken as current too, there being no record of it.
@@ -74,10 +75,10 @@ def _run_script(connection: Connection, script: str) -> None:
 
 
 def _record(connection: Connection, names: list[str]) -> None:
+    # B608 is a false positive here: TRACKING_TABLE is a module constant; the name is a bound parameter.
+    insert = text(f"INSERT INTO {TRACKING_TABLE} (name) VALUES (:name) ON CONFLICT DO NOTHING")  # nosec B608
     for name in names:
-        connection.execute(
-            text(f"INSERT INTO {TRACKING_TABLE} (name) VALUES (:name) ON CONFLICT DO NOTHING"), {"name": name}
-        )
+        connection.execute(insert, {"name": name})
 
 
 def _lock_key() -> int:

@@ -88,16 +88,24 @@ def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def iter_run_changes(session: Session, account_id: str, run_id: str, status: str) -> Iterator[EmployeeChange]:
     """In staging order, so creations come before the manager links that point at them."""
+    change = models.Change
+    # Columns, not ORM objects: a run applies every one of its rows once, and the identity map would only
+    # add the cost of building (and, in a long session, keeping) an object per row.
     rows = session.execute(
-        select(models.Change)
-        .where(
-            models.Change.account_id == account_id,
-            models.Change.run_id == run_id,
-            models.Change.status == status,
+        select(
+            change.action,
+            change.employee_id,
+            change.remote_id,
+            change.base_version,
+            change.fields,
+            change.reason,
+            change.takes_primary,
+            change.superseded_remote_id,
         )
-        .order_by(models.Change.id)
+        .where(change.account_id == account_id, change.run_id == run_id, change.status == status)
+        .order_by(change.id)
         .execution_options(yield_per=2000)
-    ).scalars()
+    )
     for row in rows:
         yield change_from_row(row)
 

@@ -31,6 +31,7 @@ from staffsync.storage.db import Database
 from staffsync.storage.locks import connection_lock
 from staffsync.storage.runs import ChangeStatus
 from staffsync.sync.apply import apply_run, touch_seen
+from staffsync.sync.garbage import fewer_collections
 from staffsync.sync.planner import RunPlanner
 
 BATCH_SIZE = 1000
@@ -112,7 +113,7 @@ def run_sync(
     It fetches in full, as the first sync after saving them would (a settings change forces a full fetch)."""
     if proposed is not None and not dry_run:
         raise ValueError("Proposed settings can only be simulated: pass dry_run=True, or save them first")
-    with connection_lock(db, connection_id) as lock:
+    with connection_lock(db, connection_id) as lock, fewer_collections():
         started = now()
         with db.transaction() as session:
             connection = connection_store.get_connection(session, account_id, connection_id)

@@ -17,18 +17,21 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from staffsync.api.deps import ApiContext
+from staffsync.api.rate_limits import check_sync_start
 from staffsync.connectors.base import HRConnector
 from staffsync.connectors.registry import ProviderNotInstalled, UnknownProvider, get_provider
 from staffsync.services import connection_setup as setup
 from staffsync.services.background_syncs import SyncNotStarted
 from staffsync.services.connection_setup import SyncSchedule, sync_schedule
 from staffsync.services.disconnect import disconnect
+from staffsync.services.erase import erase_scope, erase_source
 from staffsync.storage import accounts as account_store
 from staffsync.storage import api_queries, models, schedules
 from staffsync.storage import connections as connection_store
 from staffsync.storage import employees as employee_store
 from staffsync.storage import runs as run_store
 from staffsync.storage.locks import ConnectionBusy
+from staffsync.storage.web_sessions import SignedIn
 from staffsync.sync.engine import ConnectionDisconnected, utc_now
 from staffsync.web.auth import AdminAction, Browser, WebError
 from staffsync.web.render import context_of, done, render, templates
@@ -184,6 +187,7 @@ def sync_now(
     back = next if next is not None and local else connection_url(id)
     with context.db.transaction() as session:
         connection = scoped_connection(session, user.account_id, id)
+        check_sync_start(request, user.account_id, id)
         name = connection.name
         problem, connector = sync_connector(context, session, connection)
     if connector is not None:
@@ -288,6 +292,7 @@ def disconnect_page(request: Request, id: str, user: Browser) -> HTMLResponse:
     with context_of(request).db.transaction() as session:
         connection = scoped_connection(session, user.account_id, id)
         linked = employee_store.count_active_links(session, user.account_id, id)
+        scope = erase_scope(session, user.account_id, id)
         return render(
             request,
             "connection/disconnect.html",
@@ -295,17 +300,27 @@ def disconnect_page(request: Request, id: str, user: Browser) -> HTMLResponse:
             nav="employee-sync",
             connection=connection,
             linked=linked,
+            linked_ever=scope.linked,
+            only_here=scope.only_here,
             base=connection_url(id),
         )
 
 
 @router.post("/settings/employee-sync/{id}/disconnect")
-def disconnect_connection(request: Request, id: str, user: AdminAction) -> Response:
+def disconnect_connection(
+    request: Request,
+    id: str,
+    user: AdminAction,
+    choice: Annotated[str, Form()] = "keep",
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
     context = context_of(request)
     with context.db.transaction() as session:
         connection = scoped_connection(session, user.account_id, id)
         name, already = connection.name, connection.disconnected_at is not None
         linked = employee_store.count_active_links(session, user.account_id, id)
+    if choice == "erase":
+        return _erase(request, user, id, name, confirm)
     if already:
         return done(request, user, connection_url(id), f"{name} was already disconnected.", kind="info")
     try:
@@ -325,3 +340,25 @@ def disconnect_connection(request: Request, id: str, user: AdminAction) -> Respo
         f"{name} is disconnected: it no longer syncs. Its {plural(linked, 'linked person', 'linked people')} "
         "stay in the directory; those no other source feeds are detached.",
     )
+
+
+def _erase(request: Request, user: SignedIn, id: str, name: str, confirm: str) -> Response:
+    if confirm.strip() != name:
+        return done(
+            request,
+            user,
+            connection_url(id, "/disconnect"),
+            f"Nothing was erased: type the source's name, {name}, to confirm.",
+            kind="error",
+        )
+    try:
+        erase_source(context_of(request).db, user.account_id, id, now=utc_now())
+    except ConnectionBusy:
+        return done(
+            request,
+            user,
+            connection_url(id),
+            f"A sync of {name} is running: erase again once it has finished.",
+            kind="error",
+        )
+    return done(request, user, BASE, f"{name} is deleted, with everything it brought into the directory.")

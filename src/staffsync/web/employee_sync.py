@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from staffsync.api.rate_limits import check_preview
 from staffsync.connectors.base import FilterOptions
 from staffsync.domain.fields import CATALOGUE, Diagnostic, FieldSettingsError
 from staffsync.services import connection_setup as setup
@@ -440,6 +441,7 @@ def preview_page(
     problem: str | None = None
     with context.db.transaction() as session:
         connection = _scoped(session, user.account_id, id)
+        check_preview(request, user.account_id)
         settings = connection_store.field_settings_of(connection)
         rules = connection_store.filters_of(connection)
         try:

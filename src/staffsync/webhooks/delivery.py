@@ -23,7 +23,7 @@ import httpx
 import orjson
 from standardwebhooks import Webhook
 
-from staffsync.crypto import CredentialCipher
+from staffsync.crypto import CredentialCipher, CredentialError
 from staffsync.storage import webhooks as store
 from staffsync.storage.db import Database
 from staffsync.webhooks.policy import RetryPolicy
@@ -151,7 +151,12 @@ def _attempt(
     except TargetRefused as refused:
         return Attempt(None, None, None, f"not sent: {refused}")
     body = orjson.dumps(event_document(queued)).decode()
-    secrets = active_secrets(cipher, queued.account_id, queued.secrets, now)
+    try:
+        secrets = active_secrets(cipher, queued.account_id, queued.secrets, now)
+    except CredentialError as error:
+        # One endpoint's unreadable secret (a removed key, a row copied from another account) fails its own
+        # deliveries, never the whole round. The message names the cause, never the secret.
+        return Attempt(None, None, None, f"not sent: {error}")
     if not secrets:
         return Attempt(None, None, None, "not sent: the endpoint has no active signing secret")
     headers = signature_headers(secrets, msg_id=queued.event_id, timestamp=at, body=body)

@@ -12,7 +12,8 @@ from typing import Any
 
 from staffsync.crypto import CredentialCipher
 
-SECRET_PREFIX = "whsec_"
+# B105 is a false positive here: the public prefix of every secret, not a secret.
+SECRET_PREFIX = "whsec_"  # nosec B105
 # Standard Webhooks asks for at least 24 random bytes; 32 matches the HMAC-SHA256 block strength.
 SECRET_BYTES = 32
 

@@ -300,6 +300,9 @@ class _Employee:
             return local_date(value, zone)
         except ValueError:
             raise self.fail(field, f"Kombo's {key} {value!r} is not an ISO 8601 date-time") from None
+        except OverflowError:
+            # 9999-12-31T23:00Z is already year 10000 in Berlin: a date no calendar here can hold.
+            raise self.fail(field, f"Kombo's {key} {value!r} falls outside the calendar (years 1 to 9999)") from None
 
     def employee_number(self) -> str | None:
         value = self._raw.get("employee_number")

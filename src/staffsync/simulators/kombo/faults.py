@@ -136,7 +136,8 @@ class FaultBook:
     def __init__(self, seed: int | None = None) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
-        self._random = random.Random(seed)
+        # B311 is a false positive here: reproducible simulated faults, not security.
+        self._random = random.Random(seed)  # nosec B311
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:

@@ -1,0 +1,114 @@
+"""The expensive actions, which call the HR provider, are rate limited per connection (Sync now) and per account
+(preview): a 429 with `Retry-After` in the API's error envelope, or an error page; the window slides with the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from api_harness import ApiWorld, open_world
+from ui_harness import UiWorld, open_ui_world
+
+from staffsync.api.rate_limits import PREVIEWS_PER_MINUTE, SYNC_STARTS_PER_MINUTE, RateLimits, SlidingWindow
+from staffsync.storage.db import Database
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def api(db: Database, clock: Clock) -> Iterator[ApiWorld]:
+    for world in open_world(db):
+        world.client.app.state.rate_limits = RateLimits(clock=clock)  # type: ignore[attr-defined]
+        yield world
+
+
+@pytest.fixture
+def ui(db: Database, clock: Clock) -> Iterator[UiWorld]:
+    for world in open_ui_world(db):
+        world.app.state.rate_limits = RateLimits(clock=clock)
+        yield world
+
+
+def test_the_window_counts_events_per_key_and_frees_them_as_it_slides(clock: Clock) -> None:
+    window = SlidingWindow(2, 60.0, clock)
+    assert window.take("a") == 0
+    clock.now += 10
+    assert window.take("a") == 0
+    assert window.take("b") == 0, "another key has a budget of its own"
+    assert window.take("a") == 51, "the first event leaves the window 50 s from now"
+    clock.now += 50
+    assert window.take("a") == 0
+
+
+def test_starting_syncs_of_one_connection_is_limited_with_429_rate_limited_and_retry_after(
+    api: ApiWorld, clock: Clock
+) -> None:
+    path = f"/connections/{api.connection_id}/syncs"
+    for _ in range(SYNC_STARTS_PER_MINUTE):
+        answer = api.call("POST", path, token=api.a.admin, json={"dry_run": True})
+        # A start may find the previous run still holding the connection (409): it still counts as a start.
+        assert answer.status_code in (200, 202, 409), answer.text
+        api.context.join_syncs(timeout=60)
+    refused = api.call("POST", path, token=api.a.admin, json={"dry_run": True})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) == 61
+    clock.now += 61
+    assert api.call("POST", path, token=api.a.admin, json={"dry_run": True}).status_code in (200, 202)
+    api.context.join_syncs(timeout=60)
+
+
+def test_another_accounts_404s_do_not_spend_the_owners_sync_budget(api: ApiWorld) -> None:
+    path = f"/connections/{api.connection_id}/syncs"
+    for _ in range(SYNC_STARTS_PER_MINUTE + 1):
+        assert api.call("POST", path, token=api.b.admin, json={"dry_run": True}).status_code == 404
+    assert api.call("POST", path, token=api.a.admin, json={"dry_run": True}).status_code in (200, 202)
+    api.context.join_syncs(timeout=60)
+
+
+def test_previews_are_limited_per_account_with_429_and_retry_after(api: ApiWorld, clock: Clock) -> None:
+    path = f"/connections/{api.connection_id}/preview"
+    for _ in range(PREVIEWS_PER_MINUTE):
+        assert api.call("GET", path, token=api.a.viewer).status_code == 200
+    refused = api.call("GET", path, token=api.a.admin)
+    assert refused.status_code == 429, "the limit is the account's, whichever token asks"
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert refused.headers["Retry-After"] == "61"
+    clock.now += 61
+    assert api.call("GET", path, token=api.a.admin).status_code == 200
+
+
+def test_sync_now_on_the_page_is_limited_with_a_429_page(ui: UiWorld) -> None:
+    admin = ui.signed_in(ui.admin)
+    url = f"/settings/employee-sync/{ui.connection_id}/sync"
+    for _ in range(SYNC_STARTS_PER_MINUTE):
+        assert admin.form_post(url).status_code == 303
+        ui.app.state.api.join_syncs(timeout=60)
+    refused = admin.form_post(url)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "61"
+    assert "syncs of a connection start per minute" in refused.text
+    assert refused.headers["content-type"].startswith("text/html")
+
+
+def test_the_preview_page_is_limited_with_a_429_page(ui: UiWorld, clock: Clock) -> None:
+    admin = ui.signed_in(ui.admin)
+    url = f"/settings/employee-sync/{ui.connection_id}/preview"
+    for _ in range(PREVIEWS_PER_MINUTE):
+        assert admin.client.get(url).status_code == 200
+    refused = admin.client.get(url)
+    assert refused.status_code == 429
+    assert "previews of a source per minute" in refused.text
+    clock.now += 61
+    assert admin.client.get(url).status_code == 200
