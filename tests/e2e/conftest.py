@@ -127,5 +127,7 @@ def viewer_page(page: Page, world: WebWorld) -> Page:
 
 @pytest.fixture(scope="session", autouse=True)
 def _fresh_screenshots() -> None:
-    if SCREENSHOTS.exists() and not os.environ.get("STAFFSYNC_KEEP_SCREENSHOTS"):
+    # With pytest-xdist every worker runs this; only the first clears the folder, as its e2e tests come later.
+    first_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0"
+    if first_worker and SCREENSHOTS.exists() and not os.environ.get("STAFFSYNC_KEEP_SCREENSHOTS"):
         shutil.rmtree(SCREENSHOTS)

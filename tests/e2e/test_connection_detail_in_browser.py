@@ -191,7 +191,7 @@ def test_disconnecting_explains_what_happens_then_keeps_the_people_detached(admi
     expect(page.get_by_role("heading", name="Disconnect Personio DE?")).to_be_visible()
     expect(page.get_by_text("Stops syncing for good.")).to_be_visible()
     screenshot(page, "connection-disconnect")
-    page.get_by_role("button", name="Disconnect Personio DE").click()
+    page.get_by_role("button", name="Disconnect and keep the directory").click()
     expect(page.get_by_role("status").filter(has_text="is disconnected")).to_be_visible()
     expect(page.get_by_role("button", name="Sync now")).to_have_count(0)
     assert len(detached_people(world)) == 12

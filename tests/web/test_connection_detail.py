@@ -341,6 +341,21 @@ def test_saving_stores_exactly_the_proposal_and_erases_switched_off_fields(scene
         assert set(emails) == {None}
 
 
+def test_saved_settings_and_a_held_run_approval_are_in_the_audit_trail_as_the_admin(scene: Scene) -> None:
+    from staffsync.storage import audit
+
+    form = settings_form(off=("personal_email",), job_title="continuous")
+    scene.admin.form_post(f"{scene.page}/settings", form)  # type: ignore[arg-type]
+    scene.admin.form_post(f"{scene.page}/runs/{scene.held_run_id}/discard")
+    with scene.world.db.session() as session:
+        entries = audit.list_entries(session, scene.world.account_id, limit=100)
+    settings = next(e for e in entries if e.action == "connection.updated" and "field_settings" in e.changes)
+    assert settings.actor == f"admin:{scene.world.admin.email}"
+    assert settings.changes["field_settings"]["new"]["personal_email"]["enabled"] is False
+    discarded = next(e for e in entries if e.action == "sync_run.discarded")
+    assert discarded.actor == f"admin:{scene.world.admin.email}" and discarded.object_id == scene.held_run_id
+
+
 def test_a_review_that_cannot_start_keeps_the_proposal_on_the_form_and_says_why(scene: Scene) -> None:
     runs_before = len(scene.runs())
     with connection_lock(scene.world.db, scene.world.connection_id):
