@@ -639,3 +639,6 @@ def test_a_run_cut_off_by_a_dead_process_is_marked_abandoned_and_the_next_run_re
     with directory.db.session() as session:
         dead = session.get(models.SyncRun, dead_run)
         assert dead is not None and dead.status == "failed" and dead.error_kind == "abandoned"
+    # Subscribers hear that the run ended: one sync.failed event, with the reason.
+    [failed] = [e for e in directory.events() if e.type == "sync.failed" and e.data["run_id"] == dead_run]
+    assert "its process ended" in failed.data["error"]

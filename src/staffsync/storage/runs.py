@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from staffsync.domain.events import Event
 from staffsync.domain.fields import value_from_json
 from staffsync.domain.plan import ChangeAction, EmployeeChange, FieldChange
 from staffsync.domain.values import value_to_json
-from staffsync.storage import models
+from staffsync.storage import models, outbox
 
 
 class ChangeStatus:
@@ -292,6 +293,12 @@ def abandon_running_runs(session: Session, account_id: str, connection_id: str, 
             .where(models.SyncRun.id.in_(stale))
             .values(status="failed", error_kind="abandoned", error_message=ABANDONED, finished_at=now)
         )
+        # Subscribers heard "sync started" from nothing, but they wait for an end: the run failed, say so.
+        events = [
+            Event("sync.failed", {"run_id": run_id, "connection_id": connection_id, "error": ABANDONED})
+            for run_id in stale
+        ]
+        outbox.insert_events(session, outbox.event_rows(events, account_id=account_id, now=now))
     return len(stale)
 
 
