@@ -38,3 +38,27 @@ def test_a_fresh_sqlite_file_is_migrated_from_empty(tmp_path: object) -> None:
     assert journal == "wal"
     assert "employees" in inspect(database.engine).get_table_names()
     database.dispose()
+
+
+def test_the_schema_head_the_code_checks_is_alembics_head(database_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from staffsync.storage.db import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config(database_url)).get_current_head() == SCHEMA_HEAD
+    database = Database(database_url)
+    assert database.schema_revision() == SCHEMA_HEAD
+    database.dispose()
+
+
+def test_a_database_never_migrated_has_no_revision_and_upgrade_migrates_it(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from staffsync.storage.db import SCHEMA_HEAD
+
+    assert isinstance(tmp_path, Path)
+    database = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert database.schema_revision() is None
+    database.upgrade()
+    assert database.schema_revision() == SCHEMA_HEAD
+    database.dispose()

@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from staffsync.cli.output import CliError, JsonOption, emit_json, note
 from staffsync.cli.runtime import GuardedCommand, command_group, load_settings, open_database
 from staffsync.crypto import CredentialCipher, CredentialError, SecretKeyError
 from staffsync.storage import models
-from staffsync.storage.db import alembic_config
 from staffsync.storage.queue_schema import install_queue_schema
 
 app = command_group("db", "The database schema.")
@@ -24,10 +22,9 @@ def upgrade(json_output: JsonOption = False) -> None:
     """Apply the migrations this version ships; an up-to-date database is left as it is. On PostgreSQL,
     also install (or upgrade) the tables of the procrastinate queue that `staffsync worker` uses."""
     with open_database() as db:
-        url = db.url.render_as_string(hide_password=False)
         shown = db.url.render_as_string(hide_password=True)
         queue = install_queue_schema(db)
-    revision = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        revision = db.schema_revision()
     if json_output:
         emit_json(
             {
