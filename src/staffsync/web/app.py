@@ -92,6 +92,4 @@ def install_web(app: FastAPI) -> None:
     def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or error.status_code != 404:
             return http_error_envelope(error)
-        return auth.error_page(
-            request, WebError(404, "Page not found", "This page does not exist, or belongs to another account.")
-        )
+        return auth.error_page(request, auth.not_found())

@@ -46,6 +46,13 @@ class WebError(Exception):
         self.message = message
 
 
+def not_found(what: str = "page") -> WebError:
+    """The same answer whether the object does not exist or belongs to another account: ids are not probed."""
+    return WebError(
+        404, f"{what.capitalize()} not found", f"This {what} does not exist, or belongs to another account."
+    )
+
+
 class LoginRequired(Exception):
     def __init__(self, next_url: str) -> None:
         super().__init__(next_url)

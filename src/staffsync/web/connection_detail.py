@@ -33,7 +33,7 @@ from staffsync.storage import runs as run_store
 from staffsync.storage.locks import ConnectionBusy
 from staffsync.storage.web_sessions import SignedIn
 from staffsync.sync.engine import ConnectionDisconnected, utc_now
-from staffsync.web.auth import AdminAction, Browser, WebError
+from staffsync.web.auth import AdminAction, Browser, not_found
 from staffsync.web.render import context_of, done, render, templates
 from staffsync.web.run_display import TRIGGERS, plural, run_duration, span
 
@@ -62,10 +62,6 @@ def connection_url(connection_id: str, tail: str = "") -> str:
 
 def run_url(run: models.SyncRun) -> str:
     return connection_url(run.connection_id, f"/runs/{run.id}")
-
-
-def not_found() -> WebError:
-    return WebError(404, "Page not found", "This page does not exist, or belongs to another account.")
 
 
 def scoped_connection(session: Session, account_id: str, connection_id: str) -> models.Connection:

@@ -20,7 +20,7 @@ from staffsync.storage import connections as connection_store
 from staffsync.storage.directory import DirectoryCursor, DirectoryView
 from staffsync.storage.web_sessions import SignedIn
 from staffsync.sync.engine import utc_now
-from staffsync.web.auth import AdminAction, Browser, WebError
+from staffsync.web.auth import AdminAction, Browser, not_found
 from staffsync.web.field_values import employment_type_label
 from staffsync.web.render import context_of, done, render
 
@@ -211,7 +211,7 @@ def ignore_onboarding(
     with context_of(request).db.transaction() as session:
         employee = api_queries.get_employee(session, user.account_id, employee_id)
         if employee is None:
-            raise _no_employee()
+            raise not_found("employee")
         name = person_name(employee.first_name, employee.last_name, employee.work_email)
         try:
             set_flag(
@@ -224,7 +224,7 @@ def ignore_onboarding(
                 now=utc_now(),
             )
         except EmployeeNotFound:
-            raise _no_employee() from None
+            raise not_found("employee") from None
     return done(
         request,
         user,
@@ -236,7 +236,3 @@ def ignore_onboarding(
 
 def person_name(first: str | None, last: str | None, email: str | None) -> str:
     return " ".join(part for part in (first, last) if part) or email or "This person"
-
-
-def _no_employee() -> WebError:
-    return WebError(404, "Employee not found", "This employee does not exist, or belongs to another account.")

@@ -20,7 +20,7 @@ from staffsync.storage import directory as directory_store
 from staffsync.storage.employees import employees_by_email
 from staffsync.storage.web_sessions import SignedIn
 from staffsync.sync.engine import utc_now
-from staffsync.web.auth import CSRF_FIELD, AdminAction, Browser, WebError
+from staffsync.web.auth import CSRF_FIELD, AdminAction, Browser, WebError, not_found
 from staffsync.web.directory import person_name
 from staffsync.web.field_values import (
     ADDRESS_PARTS,
@@ -42,10 +42,6 @@ ACTIONS = {
     "edit": "Edited by hand",
     "detach": "Detached",
 }
-
-
-def _not_found() -> WebError:
-    return WebError(404, "Employee not found", "This employee does not exist, or belongs to another account.")
 
 
 def actor_label(actor: str, connection_names: Mapping[str, str], connection_id: str | None) -> str:
@@ -75,7 +71,7 @@ def _profile_page(
         assert account is not None
         profile = load_profile(session, account, employee_id, now=utc_now())
         if profile is None:
-            raise _not_found()
+            raise not_found("employee")
         refs = {
             f.spec.name: directory_store.ref_options(session, account.id, f.spec.name)
             for f in profile.fields
@@ -115,14 +111,14 @@ def _set_hidden(request: Request, user: SignedIn, employee_id: str, *, hidden: b
     with context_of(request).db.transaction() as session:
         employee = api_queries.get_employee(session, user.account_id, employee_id)
         if employee is None:
-            raise _not_found()
+            raise not_found("employee")
         name = person_name(employee.first_name, employee.last_name, employee.work_email)
         try:
             set_flag(
                 session, user.account_id, employee_id, flag="hidden", value=hidden, actor=user.actor, now=utc_now()
             )
         except EmployeeNotFound:
-            raise _not_found() from None
+            raise not_found("employee") from None
     message = (
         f"{name} is hidden: out of every workflow and the default lists. The record stays in sync; "
         "unhide it here at any time."
@@ -168,7 +164,7 @@ def edit_field(
             assert account is not None
             profile = load_profile(session, account, employee_id, now=utc_now())
             if profile is None:
-                raise _not_found()
+                raise not_found("employee")
             value = _typed_value(session, user.account_id, spec, form, profile)
             change = edit_employee(
                 session, user.account_id, employee_id, {field: value}, actor=user.actor, now=utc_now()
@@ -182,7 +178,7 @@ def edit_field(
     except FieldLocked as locked:
         return done(request, user, f"/employees/{employee_id}#field-{field}", str(locked), kind="error")
     except EmployeeNotFound:
-        raise _not_found() from None
+        raise not_found("employee") from None
     if problem is not None:
         return _profile_page(request, user, employee_id, status=422, errors={field: problem}, inputs={field: form})
     if change is None:

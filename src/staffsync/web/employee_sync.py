@@ -32,7 +32,7 @@ from staffsync.storage.locks import ConnectionBusy
 from staffsync.storage.web_sessions import SignedIn
 from staffsync.sync.engine import utc_now
 from staffsync.web import connection_detail as detail
-from staffsync.web.auth import AdminAction, Browser, WebError, current_user
+from staffsync.web.auth import AdminAction, Browser, current_user, not_found
 from staffsync.web.render import context_of, done, flash, redirect, render, templates
 
 # Re-exported (`x as x`): connection_settings imported these from here before they moved to settings_forms.
@@ -93,17 +93,6 @@ async def _posted_form(request: Request) -> FormData:
 
 
 PostedForm = Annotated[FormData, Depends(_posted_form)]
-
-
-def _not_found() -> WebError:
-    return WebError(404, "Page not found", "This page does not exist, or belongs to another account.")
-
-
-def _scoped(session: Session, user_account: str, connection_id: str) -> models.Connection:
-    connection = connection_store.get_connection(session, user_account, connection_id)
-    if connection is None:
-        raise _not_found()
-    return connection
 
 
 def step_url(connection_id: str, step: str) -> str:
@@ -313,14 +302,14 @@ def connect_failed_in_browser(request: Request, message: str) -> Response | None
 @router.get(BASE + "/{id}/setup")
 def resume_setup(request: Request, id: str, user: Browser) -> Response:
     with context_of(request).db.transaction() as session:
-        _scoped(session, user.account_id, id)
+        detail.scoped_connection(session, user.account_id, id)
     return redirect(step_url(id, "fields"))
 
 
 @router.get(BASE + "/{id}/setup/fields")
 def fields_step(request: Request, id: str, user: Browser) -> HTMLResponse:
     with context_of(request).db.transaction() as session:
-        connection = _scoped(session, user.account_id, id)
+        connection = detail.scoped_connection(session, user.account_id, id)
         settings = connection_store.field_settings_of(connection)
     return _fields_page(request, user, connection, field_rows(settings), settings.diagnostics())
 
@@ -351,7 +340,7 @@ def _fields_page(
 @router.post(BASE + "/{id}/setup/fields")
 def save_fields(request: Request, id: str, user: AdminAction, form: PostedForm) -> Response:
     with context_of(request).db.transaction() as session:
-        connection = _scoped(session, user.account_id, id)
+        connection = detail.scoped_connection(session, user.account_id, id)
         try:
             settings = field_settings_from_form(form)
         except FieldSettingsError as error:
@@ -374,7 +363,7 @@ def check_fields(request: Request, id: str, user: AdminAction, form: PostedForm)
     """The warnings of the settings being edited, before they are saved. It changes nothing, but like every
     post it carries the CSRF token; only admins edit the form that asks."""
     with context_of(request).db.transaction() as session:
-        _scoped(session, user.account_id, id)
+        detail.scoped_connection(session, user.account_id, id)
     try:
         diagnostics = field_settings_from_form(form).diagnostics()
     except FieldSettingsError as error:
@@ -391,7 +380,7 @@ def filters_step(request: Request, id: str, user: Browser) -> HTMLResponse:
     problem: str | None = None
     options: FilterOptions | None = None
     with context.db.transaction() as session:
-        connection = _scoped(session, user.account_id, id)
+        connection = detail.scoped_connection(session, user.account_id, id)
         rules = connection_store.filters_of(connection)
         try:
             connector = setup.open_connector(context.connector_for, session, connection)
@@ -416,7 +405,7 @@ def filters_step(request: Request, id: str, user: Browser) -> HTMLResponse:
 @router.post(BASE + "/{id}/setup/filters")
 def save_filters(request: Request, id: str, user: AdminAction, form: PostedForm) -> Response:
     with context_of(request).db.transaction() as session:
-        connection = _scoped(session, user.account_id, id)
+        connection = detail.scoped_connection(session, user.account_id, id)
         rules = filters_from_form(form)
         connection_store.save_filters(session, connection, rules, now=utc_now())
     message = "Filters saved." if not rules.restricts_nothing else "Filters saved: everyone in the source is included."
@@ -440,7 +429,7 @@ def preview_page(
     page: setup.PreviewPage | None = None
     problem: str | None = None
     with context.db.transaction() as session:
-        connection = _scoped(session, user.account_id, id)
+        connection = detail.scoped_connection(session, user.account_id, id)
         check_preview(request, user.account_id)
         settings = connection_store.field_settings_of(connection)
         rules = connection_store.filters_of(connection)
@@ -493,7 +482,7 @@ def launch_step(
     request: Request, id: str, user: Browser, run: Annotated[str | None, Query(max_length=64)] = None
 ) -> HTMLResponse:
     with context_of(request).db.transaction() as session:
-        connection = _scoped(session, user.account_id, id)
+        connection = detail.scoped_connection(session, user.account_id, id)
         settings = connection_store.field_settings_of(connection)
         rules = connection_store.filters_of(connection)
         shown = _scoped_run(session, connection, run) if run else None
@@ -519,7 +508,7 @@ def launch_step(
 def _scoped_run(session: Session, connection: models.Connection, run_id: str) -> models.SyncRun:
     found = run_store.get_run(session, connection.account_id, run_id)
     if found is None or found.connection_id != connection.id:
-        raise _not_found()
+        raise not_found()
     return found
 
 
@@ -528,7 +517,7 @@ def launch(request: Request, id: str, user: AdminAction) -> Response:
     context = context_of(request)
     here = step_url(id, "launch")
     with context.db.transaction() as session:
-        connection = _scoped(session, user.account_id, id)
+        connection = detail.scoped_connection(session, user.account_id, id)
         name = connection.name
         problem, connector = detail.sync_connector(context, session, connection)
     if connector is None:
@@ -546,7 +535,7 @@ def launch(request: Request, id: str, user: AdminAction) -> Response:
 def run_progress(request: Request, id: str, run_id: str, user: Browser) -> HTMLResponse:
     """The progress card alone, polled by the launch page until the run ends."""
     with context_of(request).db.transaction() as session:
-        connection = _scoped(session, user.account_id, id)
+        connection = detail.scoped_connection(session, user.account_id, id)
         shown = _scoped_run(session, connection, run_id)
     return templates.TemplateResponse(
         request,

@@ -18,7 +18,7 @@ from staffsync.services import policies
 from staffsync.storage import models
 from staffsync.storage.web_sessions import SignedIn
 from staffsync.sync.engine import utc_now
-from staffsync.web.auth import AdminAction, Browser, CsrfChecked, WebError
+from staffsync.web.auth import AdminAction, Browser, CsrfChecked, WebError, not_found
 from staffsync.web.render import context_of, done, render
 
 router = APIRouter(include_in_schema=False)
@@ -268,7 +268,7 @@ def _policy_of(session: Session, user: SignedIn, policy_id: str) -> models.Polic
     try:
         return policies.get_policy(session, user.account_id, policy_id)
     except policies.PolicyNotFound:
-        raise WebError(404, "Policy not found", "This policy does not exist, or belongs to another account.") from None
+        raise not_found("policy") from None
 
 
 def _holders(session: Session, account_id: str) -> dict[str, int]:

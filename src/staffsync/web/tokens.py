@@ -15,7 +15,7 @@ from staffsync.storage import accounts as account_store
 from staffsync.storage import models
 from staffsync.storage.web_sessions import SignedIn
 from staffsync.sync.engine import utc_now
-from staffsync.web.auth import AdminAction, Browser, WebError
+from staffsync.web.auth import AdminAction, Browser, WebError, not_found
 from staffsync.web.render import context_of, done, render
 
 router = APIRouter(include_in_schema=False)
@@ -83,7 +83,7 @@ def _token_of(session: Session, user: SignedIn, token_id: str) -> models.ApiToke
     """The signed-in account's token, or the same 404 whether it does not exist or is another account's."""
     token = next((t for t in account_store.list_tokens(session, user.account_id) if t.id == token_id), None)
     if token is None:
-        raise WebError(404, "Token not found", "This API token does not exist, or belongs to another account.")
+        raise not_found("API token")
     return token
 
 

@@ -14,7 +14,7 @@ from staffsync.storage import models
 from staffsync.storage import webhooks as webhook_store
 from staffsync.storage.web_sessions import SignedIn
 from staffsync.sync.engine import utc_now
-from staffsync.web.auth import AdminAction, Browser, WebError
+from staffsync.web.auth import AdminAction, Browser, not_found
 from staffsync.web.render import context_of, done, render
 from staffsync.webhooks import endpoints
 from staffsync.webhooks.endpoints import UnknownEventType, WebhookNotFound
@@ -97,7 +97,7 @@ def update_webhook(
                 resolve=config.resolve,
             )
     except WebhookNotFound:
-        raise _not_found() from None
+        raise not_found("webhook") from None
     except (TargetRefused, UnknownEventType) as error:
         return _detail_page(request, user, webhook_id, status_code=422, error=str(error))
     return done(request, user, f"{PAGE}/{webhook_id}", "Webhook saved.")
@@ -110,7 +110,7 @@ def rotate_secret(request: Request, user: AdminAction, webhook_id: str) -> HTMLR
         with context_of(request).db.transaction() as session:
             secret = endpoints.rotate_secret(session, user.account_id, webhook_id, cipher=config.cipher, now=utc_now())
     except WebhookNotFound:
-        raise _not_found() from None
+        raise not_found("webhook") from None
     return _detail_page(request, user, webhook_id, new_secret=secret)
 
 
@@ -120,7 +120,7 @@ def enable_webhook(request: Request, user: AdminAction, webhook_id: str) -> Resp
         with context_of(request).db.transaction() as session:
             endpoints.enable_endpoint(session, user.account_id, webhook_id)
     except WebhookNotFound:
-        raise _not_found() from None
+        raise not_found("webhook") from None
     return done(request, user, f"{PAGE}/{webhook_id}", "Webhook enabled: pending deliveries go out again.")
 
 
@@ -129,7 +129,7 @@ def replay_delivery(request: Request, user: AdminAction, webhook_id: str, delive
     with context_of(request).db.transaction() as session:
         delivery = webhook_store.get_delivery(session, user.account_id, delivery_id)
         if delivery is None or delivery.endpoint_id != webhook_id:
-            raise _not_found()
+            raise not_found("webhook")
         endpoints.replay(session, user.account_id, delivery_id, now=utc_now())
         event_type = delivery.event_type
     return done(
@@ -219,9 +219,5 @@ def _detail_page(
 def _endpoint_of(session: Session, user: SignedIn, webhook_id: str) -> models.WebhookEndpoint:
     endpoint = webhook_store.get_endpoint(session, user.account_id, webhook_id)
     if endpoint is None:
-        raise _not_found()
+        raise not_found("webhook")
     return endpoint
-
-
-def _not_found() -> WebError:
-    return WebError(404, "Webhook not found", "This webhook does not exist, or belongs to another account.")
