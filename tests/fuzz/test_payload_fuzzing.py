@@ -107,7 +107,8 @@ def valid_employees(draw: st.DrawFn, number: int = 1) -> dict[str, Any]:
     return minimal_employee(
         number,
         first_name=draw(names),
-        last_name=draw(names),
+        # A name of only spaces is a blank name: one of the two must say something for the record to be valid.
+        last_name=draw(names.filter(str.strip)),
         work_email=f"person{number}@acme.example",
         start_date=draw(valid_instants),
         job_title=draw(st.none() | names),
