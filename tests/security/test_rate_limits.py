@@ -1,5 +1,6 @@
 """The expensive actions, which call the HR provider, are rate limited per connection (Sync now) and per account
-(preview): a 429 with `Retry-After` in the API's error envelope, or an error page; the window slides with the clock."""
+(preview): a 429 with `Retry-After` in the API's error envelope, or an error page; the window slides with the clock.
+The same throttle counts failed sign-ins (tests/web/test_auth.py) and failed API tokens (test_api_token_throttle.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from api_harness import ApiWorld, open_world
 from ui_harness import UiWorld, open_ui_world
 
-from staffsync.api.rate_limits import PREVIEWS_PER_MINUTE, SYNC_STARTS_PER_MINUTE, RateLimits, SlidingWindow
+from staffsync.api.rate_limits import PREVIEWS_PER_MINUTE, SYNC_STARTS_PER_MINUTE, RateLimits, Throttle
 from staffsync.storage.db import Database
 
 
@@ -41,7 +42,7 @@ def ui(db: Database, clock: Clock) -> Iterator[UiWorld]:
 
 
 def test_the_window_counts_events_per_key_and_frees_them_as_it_slides(clock: Clock) -> None:
-    window = SlidingWindow(2, 60.0, clock)
+    window = Throttle(2, 60.0, clock)
     assert window.take("a") == 0
     clock.now += 10
     assert window.take("a") == 0
@@ -49,6 +50,34 @@ def test_the_window_counts_events_per_key_and_frees_them_as_it_slides(clock: Clo
     assert window.take("a") == 51, "the first event leaves the window 50 s from now"
     clock.now += 50
     assert window.take("a") == 0
+
+
+def test_a_failure_window_counts_only_what_it_is_told_and_forgets_a_key_on_request(clock: Clock) -> None:
+    failures = Throttle(2, 60.0, clock)
+    assert failures.retry_after("ip:a", "email:x") == 0
+    assert failures.retry_after("ip:a", "email:x") == 0, "asking counts nothing"
+    failures.count("ip:a", "email:x")
+    clock.now += 30
+    failures.count("ip:a", "email:x")
+    assert failures.retry_after("ip:a") == failures.retry_after("email:x") == 31
+    assert failures.retry_after("ip:b", "email:x") == 31, "any key at its limit holds the attempt back"
+    failures.forget("email:x")
+    assert failures.retry_after("email:x") == 0
+    assert failures.retry_after("ip:a", "email:x") == 31
+
+
+def test_keys_whose_events_all_left_the_window_are_forgotten(clock: Clock) -> None:
+    """Addresses and emails are the client's to choose: a stream of new ones must not grow memory for ever."""
+    failures = Throttle(1, 60.0, clock)
+    for n in range(5000):
+        failures.count(f"email:{n}@old.test")
+    clock.now += 61
+    for n in range(5000):
+        failures.count(f"email:{n}@new.test")
+    assert len(failures) < 10_000
+    assert failures.retry_after("email:0@new.test") == failures.retry_after("email:4999@new.test") == 61, (
+        "the keys still in the window are all kept"
+    )
 
 
 def test_starting_syncs_of_one_connection_is_limited_with_429_rate_limited_and_retry_after(

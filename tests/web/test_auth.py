@@ -14,10 +14,12 @@ from httpx import Response
 from sqlalchemy import select, update
 from ui_harness import UiWorld, admin_only_actions, fill_path, open_ui_world, page_actions, snapshot
 
+from staffsync.api.rate_limits import RateLimits
 from staffsync.storage import models, web_sessions
 from staffsync.storage.db import Database
 from staffsync.sync.engine import utc_now
-from staffsync.web.auth import SESSION_COOKIE, LoginThrottle
+from staffsync.web import auth
+from staffsync.web.auth import SESSION_COOKIE
 
 
 @pytest.fixture
@@ -34,6 +36,17 @@ def _admin_user(world: UiWorld, email: str) -> models.AdminUser:
         return session.execute(select(models.AdminUser).where(models.AdminUser.email == email)).scalar_one()
 
 
+def _session_cookie(response: Response) -> dict[str, str]:
+    """The session's Set-Cookie: its value under "", then its attributes by lower-case name ("" for a flag)."""
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "="))
+    value, *attributes = (part.strip() for part in cookie.split(";"))
+    parsed = {"": value.split("=", 1)[1]}
+    for attribute in attributes:
+        name, _, setting = attribute.partition("=")
+        parsed[name.lower()] = setting
+    return parsed
+
+
 def _session_count(world: UiWorld) -> int:
     with world.db.session() as session:
         return len(session.execute(select(models.WebSession.id)).all())
@@ -46,12 +59,36 @@ def test_signing_in_sets_a_secure_http_only_same_site_lax_cookie(world: UiWorld)
     response = world.browser().post("/login", data={"email": world.admin.email, "password": world.admin.password})
     assert response.status_code == 303
     assert response.headers["location"] == "/employees"
-    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "="))
-    attributes = {part.strip().split("=")[0].lower(): part for part in cookie.split(";")[1:]}
-    assert "secure" in attributes
-    assert "httponly" in attributes
-    assert attributes["samesite"].strip().lower() == "samesite=lax"
-    assert attributes["path"].strip() == "Path=/"
+    cookie = _session_cookie(response)
+    assert "secure" in cookie
+    assert "httponly" in cookie
+    assert cookie["samesite"].lower() == "lax"
+    assert cookie["path"] == "/"
+
+
+def test_the_session_cookie_has_the_host_prefix_so_it_is_secure_for_the_whole_site_and_no_domain(
+    world: UiWorld,
+) -> None:
+    """ASVS 3.4.4: a browser keeps a `__Host-` cookie only when it is Secure, for Path=/ and without Domain, so
+    no other host (a sibling subdomain, a page over plain HTTP) can plant or overwrite it. Every answer that sets
+    the cookie, or clears it, keeps to that, or the browser would ignore it."""
+    assert SESSION_COOKIE.startswith("__Host-")
+    signed_in = world.browser().post("/login", data={"email": world.admin.email, "password": world.admin.password})
+    with world.db.transaction() as session:
+        link = web_sessions.create_sign_in_link(session, _admin_user(world, world.admin.email), now=utc_now())
+    by_link = world.browser().get("/login/link", params={"token": link})
+    signed_out = world.signed_in(world.admin).form_post("/logout")
+    for response in (signed_in, by_link, signed_out):
+        assert response.status_code == 303
+        cookie = _session_cookie(response)
+        assert "secure" in cookie
+        assert cookie["path"] == "/"
+        assert "domain" not in cookie
+    assert _session_cookie(signed_out)["max-age"] == "0"
+    # The browser sends the cookie back under its prefixed name, and the pages know it.
+    browser = world.browser()
+    browser.post("/login", data={"email": world.admin.email, "password": world.admin.password})
+    assert browser.get("/employees").status_code == 200
 
 
 def test_the_cookie_holds_a_random_secret_and_the_database_only_its_hash(world: UiWorld) -> None:
@@ -112,24 +149,51 @@ def test_an_expired_session_redirects_to_the_sign_in_page(world: UiWorld) -> Non
     assert _session_count(world) == 0
 
 
-def test_a_session_ends_after_8_idle_hours_and_after_7_days_in_any_case(world: UiWorld) -> None:
+def test_a_session_ends_after_30_idle_minutes_and_after_12_hours_in_any_case(world: UiWorld) -> None:
+    """ASVS 3.3.2 (level 2): re-authentication after 30 minutes idle, and after 12 hours whatever the activity."""
     start = utc_now()
     user = _admin_user(world, world.admin.email)
     with world.db.transaction() as session:
-        idle = web_sessions.start_session(session, user, now=start)
-        busy = web_sessions.start_session(session, user, now=start)
+        untouched, idle, busy = (web_sessions.start_session(session, user, now=start) for _ in range(3))
     with world.db.transaction() as session:
-        assert web_sessions.resume_session(session, idle, now=start + dt.timedelta(hours=7, minutes=59)) is not None
+        assert web_sessions.resume_session(session, untouched, now=start + dt.timedelta(minutes=30, seconds=1)) is None
+    # Every use starts the 30 minutes again.
     with world.db.transaction() as session:
-        assert web_sessions.resume_session(session, idle, now=start + dt.timedelta(hours=16)) is None
-    # A session used every few hours lives on, but not past a week.
+        assert web_sessions.resume_session(session, idle, now=start + dt.timedelta(minutes=29, seconds=59)) is not None
+    with world.db.transaction() as session:
+        assert web_sessions.resume_session(session, idle, now=start + dt.timedelta(minutes=58)) is not None
+    with world.db.transaction() as session:
+        assert web_sessions.resume_session(session, idle, now=start + dt.timedelta(minutes=88, seconds=1)) is None
+    # A session used every 20 minutes lives on, but not past 12 hours.
     moment = start
-    for _ in range(7 * 4 - 1):
-        moment += dt.timedelta(hours=6)
+    for _ in range(12 * 3 - 1):
+        moment += dt.timedelta(minutes=20)
         with world.db.transaction() as session:
             assert web_sessions.resume_session(session, busy, now=moment) is not None
     with world.db.transaction() as session:
-        assert web_sessions.resume_session(session, busy, now=start + dt.timedelta(days=7, minutes=1)) is None
+        assert web_sessions.resume_session(session, busy, now=start + dt.timedelta(hours=12, seconds=1)) is None
+
+
+def test_a_browser_is_asked_to_sign_in_again_after_30_idle_minutes_or_12_hours(
+    world: UiWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = utc_now()
+    clock = [start]
+    monkeypatch.setattr(auth, "utc_now", lambda: clock[0])
+    idle, busy = world.browser(), world.browser()
+    for browser in (idle, busy):
+        signed_in = _sign_in(browser, world.admin.email, world.admin.password)
+        # The browser forgets the cookie by itself once the session cannot last any longer.
+        assert int(_session_cookie(signed_in)["max-age"]) == 12 * 3600
+    clock[0] += dt.timedelta(minutes=25)
+    assert busy.get("/employees").status_code == 200
+    clock[0] += dt.timedelta(minutes=6)
+    assert idle.get("/employees").headers["location"] == "/login?next=/employees"
+    # Used every 29 minutes, the session is never idle for long enough, but it does not outlive 12 hours.
+    while clock[0] < start + dt.timedelta(hours=12):
+        assert busy.get("/employees").status_code == 200
+        clock[0] += dt.timedelta(minutes=29)
+    assert busy.get("/employees").headers["location"] == "/login?next=/employees"
 
 
 # ---- throttling ----
@@ -155,7 +219,7 @@ def test_five_wrong_passwords_lock_the_email_out_with_429_and_retry_after(world:
 
 def test_the_lockout_ends_after_its_window(world: UiWorld) -> None:
     clock = [1000.0]
-    world.app.state.login_throttle = LoginThrottle(limit=5, window_s=900, clock=lambda: clock[0])
+    world.app.state.rate_limits = RateLimits(clock=lambda: clock[0])
     browser = world.browser()
     for _ in range(5):
         _sign_in(browser, world.admin.email, "wrong password")
@@ -164,6 +228,17 @@ def test_the_lockout_ends_after_its_window(world: UiWorld) -> None:
     assert 0 < int(locked.headers["Retry-After"]) <= 901
     clock[0] += 901
     assert _sign_in(browser, world.admin.email, world.admin.password).status_code == 303
+
+
+def test_signing_into_an_account_of_ones_own_does_not_reset_the_addresss_failures(world: UiWorld) -> None:
+    """Password spraying: one guess at each of many accounts. The address's count must survive a success of its
+    own, or a sign-in to the sprayer's own account between every four guesses would let it guess forever."""
+    sprayer = world.browser(address="198.51.100.20")
+    for n in range(4):
+        assert _sign_in(sprayer, f"someone{n}@acme.test", "Summer2024!").status_code == 401
+    assert _sign_in(sprayer, world.viewer.email, world.viewer.password).status_code == 303
+    assert _sign_in(sprayer, "someone4@acme.test", "Summer2024!").status_code == 401
+    assert _sign_in(sprayer, "someone5@acme.test", "Summer2024!").status_code == 429
 
 
 def test_an_unknown_email_and_a_wrong_password_get_the_same_answer(world: UiWorld) -> None:

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from staffsync.api.errors import ApiError
 from staffsync.api.metrics import ApiMetrics
+from staffsync.api.rate_limits import check_token_failures, count_token_failure
 from staffsync.connectors.base import HRConnector
 from staffsync.crypto import CredentialCipher
 from staffsync.services.background_syncs import BackgroundSyncs
@@ -83,17 +84,26 @@ def api_context(request: Request) -> ApiContext:
 
 Context = Annotated[ApiContext, Depends(api_context)]
 
-_bearer = HTTPBearer(auto_error=False, description="An API token of the account: `Authorization: Bearer ssk_…`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token of the account: `Authorization: Bearer ssk_…`. After repeated unknown or revoked "
+    "tokens from one address, every request from it is answered 429 `rate_limited` with `Retry-After` for a while.",
+)
 
 
 def authenticate(
-    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    context: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
+    check_token_failures(request)
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise ApiError(401, "unauthorized", "Send an API token as `Authorization: Bearer <token>`")
     with context.db.transaction() as session:
         token = account_store.find_token(session, credentials.credentials)
         if token is None:
+            count_token_failure(request)
+            # One answer for a made-up, mistyped and revoked token: which it was is the owner's to find out.
             raise ApiError(401, "unauthorized", "The API token is unknown or revoked")
         moment = utc_now()
         # A write per request would queue every API read behind a running sync on SQLite: once a minute is

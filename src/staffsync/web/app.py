@@ -24,7 +24,7 @@ from staffsync.web import (
     tokens,
     webhooks,
 )
-from staffsync.web.auth import HOME, LoginRequired, LoginThrottle, WebError
+from staffsync.web.auth import HOME, LoginRequired, WebError
 from staffsync.web.render import STATIC, redirect
 
 # No inline script or style anywhere: htmx is a file, its indicator styles are in app.css.
@@ -67,7 +67,6 @@ class SecurityHeaders(BaseHTTPMiddleware):
 
 
 def install_web(app: FastAPI) -> None:
-    app.state.login_throttle = LoginThrottle()
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in PAGE_ROUTERS:

@@ -10,23 +10,23 @@
 from __future__ import annotations
 
 import hmac
-import threading
-import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from staffsync.api.rate_limits import client_key, rate_limits_of
 from staffsync.storage import web_sessions
 from staffsync.storage.audit import ACTING
 from staffsync.storage.web_sessions import SESSION_LIFETIME, SignedIn
 from staffsync.sync.engine import utc_now
 from staffsync.web.render import context_of, redirect, render
 
-SESSION_COOKIE = "staffsync_session"
+# `__Host-`: browsers take this cookie only when it is Secure, for Path=/ and without a Domain, so no sibling
+# subdomain (or a man in the middle on plain HTTP) can plant or overwrite it (session fixation, ASVS 3.4.4).
+SESSION_COOKIE = "__Host-staffsync_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 HOME = "/employees"
@@ -57,52 +57,6 @@ class LoginRequired(Exception):
     def __init__(self, next_url: str) -> None:
         super().__init__(next_url)
         self.next_url = next_url
-
-
-class LoginThrottle:
-    """At most `limit` failed sign-ins per client address and per email within `window_s`, in this process.
-    Counting both stops one address guessing many passwords and many addresses guessing one account's."""
-
-    def __init__(self, limit: int = 5, window_s: float = 900.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until a sign-in may be tried again; 0 when it may be tried now."""
-        now = self._clock()
-        with self._lock:
-            waits = [self._wait(key, now) for key in keys]
-        return max(waits, default=0)
-
-    def _wait(self, key: str, now: float) -> int:
-        failures = self._failures.get(key)
-        if failures is None:
-            return 0
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        if len(failures) < self.limit:
-            return 0
-        return max(1, int(failures[0] + self.window_s - now) + 1)
-
-    def failed(self, *keys: str) -> None:
-        now = self._clock()
-        with self._lock:
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
-
-
-def throttle_of(request: Request) -> LoginThrottle:
-    throttle = request.app.state.login_throttle
-    assert isinstance(throttle, LoginThrottle)
-    return throttle
 
 
 def current_user(request: Request) -> SignedIn | None:
@@ -177,16 +131,14 @@ def _same_site_path(target: str | None) -> str:
     return target
 
 
-def _client_key(request: Request) -> str:
-    return f"ip:{request.client.host if request.client else 'unknown'}"
-
-
 def _set_session_cookie(response: Response, secret: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         secret,
         max_age=int(SESSION_LIFETIME.total_seconds()),
+        # Path=/, Secure and no Domain are what the `__Host-` prefix demands: a browser drops the cookie otherwise.
         path="/",
+        domain=None,
         secure=True,
         httponly=True,
         # Lax, not Strict: coming back from the HR provider's hosted connect flow is a cross-site
@@ -217,9 +169,10 @@ def login(
             "Sign in on staffsync itself",
             "This sign-in form was sent from another website, so it was refused. Open staffsync and sign in there.",
         )
-    throttle = throttle_of(request)
-    keys = (_client_key(request), f"email:{email.strip().lower()}")
-    wait = throttle.retry_after(*keys)
+    # Per address (one client guessing many accounts) and per email (many addresses guessing one account).
+    throttle = rate_limits_of(request).sign_in_failures
+    address, account = client_key(request), f"email:{email.strip().lower()}"
+    wait = throttle.retry_after(address, account)
     if wait:
         minutes = max(1, round(wait / 60))
         response = render(
@@ -237,7 +190,7 @@ def login(
         user = web_sessions.authenticate_admin(session, email, password)
         secret = web_sessions.start_session(session, user, now=utc_now()) if user else None
     if secret is None:
-        throttle.failed(*keys)
+        throttle.count(address, account)
         return render(
             request,
             "login.html",
@@ -247,7 +200,9 @@ def login(
             email=email,
             error="That email and password do not match an admin of staffsync.",
         )
-    throttle.succeeded(*keys)
+    # The owner proved who they are: their email's failures go. The address's stay, or signing into an account
+    # of one's own between guesses would reset the count of guesses at everybody else's.
+    throttle.forget(account)
     signed_in_response = redirect(_same_site_path(next))
     _set_session_cookie(signed_in_response, secret)
     return signed_in_response
