@@ -12,7 +12,9 @@ import pytest
 from kombo_payloads import minimal_employee
 
 from staffsync.connectors.base import ConnectorError, FailureKind, FetchRequest, HRConnector
-from staffsync.connectors.kombo import KomboConnector, retry_config
+from staffsync.connectors.kombo import InvalidKomboRecord, KomboConnector, retry_config, to_source_employee
+from staffsync.connectors.kombo import client as client_module
+from staffsync.connectors.kombo.mapping import EMPLOYEE_SHAPE
 from staffsync.domain.fields import CATALOGUE, FIELD_NAMES
 from staffsync.domain.records import FilterOption, RejectedRecord, SourceEmployee
 from staffsync.domain.values import EmploymentType, EmploymentTypeValue, Location, Ref
@@ -195,6 +197,91 @@ def test_raw_strings_kombo_passes_through_survive_the_sdk(connect: Callable[...,
         "E2", "Kombo passed through an unmapped employment status 'Probezeit'", "employment_status"
     )
     assert isinstance(third, SourceEmployee)
+
+
+def rich_employee(number: int, **values: Any) -> dict[str, Any]:
+    """Every key the mapping reads filled in, nested objects complete, and personal data it never reads."""
+    rich: dict[str, Any] = dict(
+        employee_number=f"N-{number}",
+        job_title="  Staff Cartographer ",
+        termination_date="2026-03-31T22:00:00.000Z",
+        ssn="12 345678 A 123",
+        date_of_birth="1990-05-17T00:00:00.000Z",
+        custom_fields={"shirt_size": "M"},
+        manager_id=None,
+        manager={
+            "id": "E90",
+            "remote_id": "90",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "display_full_name": "Ada Lovelace",
+            "employee_number": "7",
+            "termination_date": None,
+            "work_email": "ada@acme.example",
+            "employment_status": "ACTIVE",
+        },
+        groups=[
+            {"id": "D1", "remote_id": "d1", "name": "Engineering", "type": "DEPARTMENT"},
+            {"id": "T1", "remote_id": "t1", "name": "Platform", "type": "TEAM"},
+            {"id": "T2", "remote_id": "t2", "name": "Guild", "type": "TEAM"},
+        ],
+        work_location_id="L1",
+        work_location=place("L1", "Berlin HQ") | {"address": {"city": "Berlin", "country": "DE", "raw": "Alex 1"}},
+        home_address={"street_1": None, "city": None, "zip_code": None, "country": "DE", "raw": "Torstr. 5, Berlin"},
+    )
+    return employee(number, **(rich | values))
+
+
+def test_the_connector_maps_what_the_sdk_read_exactly_as_the_mapping_reads_kombo_s_json(
+    connect: Callable[..., KomboConnector],
+) -> None:
+    """The connector hands the mapping only what it reads of the SDK's model: nothing it reads may be lost."""
+    payloads = [
+        rich_employee(1),
+        rich_employee(2, employment_type="Werkstudent", manager_id="E91", legal_entity_id=None),
+        rich_employee(3, employment_status="Probezeit"),
+        rich_employee(4, remote_deleted_at="2026-02-01T03:00:00.000Z", start_date=None),
+    ]
+    kombo = KomboLists({"/hris/employees": payloads})
+
+    found = list(connect(kombo).employees(EVERYTHING))
+
+    expected: list[SourceEmployee | RejectedRecord] = []
+    for raw in payloads:
+        try:
+            expected.append(to_source_employee(raw, timezone="Europe/Berlin"))
+        except InvalidKomboRecord as error:
+            expected.append(error.to_rejected())
+    assert found == expected
+    first = found[0]
+    assert isinstance(first, SourceEmployee) and first.manager == "E90" and first.end_date == dt.date(2026, 4, 1)
+    assert first.work_location == Location("L1", "Berlin HQ", "DE") and first.teams == (
+        Ref("T1", "Platform"),
+        Ref("T2", "Guild"),
+    )
+
+
+def test_only_what_the_mapping_reads_leaves_the_sdk_s_page(
+    connect: Callable[..., KomboConnector], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Mapping[str, Any]] = []
+    mapping = client_module.to_source_employee
+
+    def spy(raw: Mapping[str, Any], **options: Any) -> SourceEmployee:
+        seen.append(raw)
+        return mapping(raw, **options)
+
+    monkeypatch.setattr(client_module, "to_source_employee", spy)
+    kombo = KomboLists({"/hris/employees": [rich_employee(1)]})
+
+    list(connect(kombo).employees(EVERYTHING))
+
+    (raw,) = seen
+    assert set(raw) <= set(EMPLOYEE_SHAPE)
+    assert not {"ssn", "date_of_birth", "custom_fields", "employments", "remote_id"} & set(raw)
+    assert raw["manager"] == {"id": "E90"}
+    assert raw["groups"][0] == {"id": "D1", "name": "Engineering", "type": "DEPARTMENT"}
+    assert raw["work_location"] == {"id": "L1", "name": "Berlin HQ", "address": {"country": "DE"}}
 
 
 def test_fields_that_are_switched_off_never_leave_the_connector(connect: Callable[..., KomboConnector]) -> None:

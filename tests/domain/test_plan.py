@@ -15,6 +15,7 @@ from staffsync.domain.plan import (
     FieldChange,
     count_new_end_dates,
     decide_field,
+    decide_value,
     diff_fields,
     initial_fields,
     plan_detachment,
@@ -96,6 +97,17 @@ def test_disabled_field_is_never_touched():
     assert decide_field("work_phone", "+1", current(), OFF) is None
 
 
+def test_a_value_known_without_its_employee_follows_the_same_rule():
+    assert decide_value("manager", "e2", "e1", edited=False, setting=CONTINUOUS) == FieldChange("manager", "e1", "e2")
+    assert decide_value("manager", "e2", "e1", edited=True, setting=CONTINUOUS) == FieldChange(
+        "manager", "e1", "e2", overrides_manual=True
+    )
+    assert decide_value("manager", "e2", None, edited=True, setting=IMPORT_ONCE) is None
+    assert decide_value("manager", "e2", None, edited=False, setting=IMPORT_ONCE) == FieldChange("manager", None, "e2")
+    assert decide_value("manager", "e2", "e2", edited=False, setting=CONTINUOUS) is None
+    assert decide_value("manager", "e2", "e1", edited=False, setting=OFF) is None
+
+
 # --- diff_fields and initial_fields -------------------------------------------------------------
 
 
@@ -112,6 +124,16 @@ def test_diff_of_an_identical_record_is_empty():
 def test_diff_ignores_switched_off_fields():
     settings = FieldSettings.from_mapping({"work_phone": {"enabled": False}})
     assert diff_fields(source(**SAME, work_phone="+1"), current(dict(SAME)), settings) == ()
+
+
+def test_diff_lists_the_changes_in_catalogue_order():
+    employee = current({**SAME, "employee_number": "7", "job_title": None})
+    record = source(**dict(SAME, first_name="Ada L."), job_title="Engineer", employee_number="8")
+    assert [change.field for change in diff_fields(record, employee, DEFAULTS)] == [
+        "first_name",
+        "job_title",
+        "employee_number",
+    ]
 
 
 def test_initial_fields_take_every_enabled_non_empty_value_whatever_the_mode():

@@ -8,6 +8,7 @@ import pytest
 
 from staffsync.domain.records import RejectedRecord, SourceEmployee
 from staffsync.domain.validation import rejection
+from staffsync.domain.values import Address, EmploymentType, EmploymentTypeValue, Location, Ref
 
 
 def record(**overrides) -> SourceEmployee:
@@ -120,8 +121,42 @@ def test_a_value_longer_than_the_directory_keeps_is_rejected_with_its_length() -
 
 
 def test_a_nul_character_anywhere_is_rejected() -> None:
-    from staffsync.domain.values import Ref
-
     team = Ref("team-1", "Engi\x00neering")
     problem = rejection(SourceEmployee("r1", first_name="Ada", work_email="ada@acme.test", team=team))
     assert problem is not None and problem.field == "team" and "NUL" in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"teams": (Ref("t1", "Platform"), Ref("t2", "Gu\x00ild"))}, "teams"),
+        ({"home_address": Address(street="Torstraße 5", city="Ber\x00lin")}, "home_address"),
+        ({"work_location": Location("L1", "HQ", "D\x00E")}, "work_location"),
+        ({"employment_type": EmploymentTypeValue(EmploymentType.OTHER, raw="Werk\x00student")}, "employment_type"),
+    ],
+)
+def test_a_nul_character_deep_inside_a_structured_value_is_rejected_naming_its_field(values, field) -> None:
+    problem = rejection(record(**values))
+    assert problem == RejectedRecord("r1", f"{field} contains a NUL character", field)
+
+
+def test_a_legal_entity_name_longer_than_its_column_is_rejected_by_its_label() -> None:
+    from staffsync.domain.validation import TEXT_LIMITS
+
+    long_name = "Acme " + "x" * TEXT_LIMITS["legal_entity"]
+    problem = rejection(record(legal_entity=Ref("LE1", long_name)))
+    assert problem is not None and problem.field == "legal_entity"
+    assert f"{len(long_name)} characters long" in problem.reason
+    assert rejection(record(legal_entity=Ref("LE1", "Acme GmbH"))) is None
+
+
+def test_structured_values_without_a_nul_are_accepted() -> None:
+    full = record(
+        teams=(Ref("t1", "Platform"), Ref("t2")),
+        team=Ref("t1", "Platform"),
+        home_address=Address(street="Torstraße 5", country="DE"),
+        work_location=Location("L1", "HQ", "DE"),
+        employment_type=EmploymentTypeValue(EmploymentType.PERMANENT, raw="FULL_TIME"),
+        end_date=dt.date(2030, 1, 1),
+    )
+    assert rejection(full) is None

@@ -6,6 +6,7 @@ exactly it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +19,10 @@ from staffsync.domain.values import FieldValue
 
 # Resolved after every person of a run is known (plan_manager), never inside plan_record.
 DEFERRED_FIELDS = frozenset({"manager"})
+# The fields plan_record decides, in catalogue order, and a getter of a record's values of them in one call:
+# planning runs for every person of every sync.
+_PLANNED_FIELDS = tuple(spec.name for spec in CATALOGUE if spec.name not in DEFERRED_FIELDS)
+_planned_values = operator.attrgetter(*_PLANNED_FIELDS)
 
 
 class ChangeAction(StrEnum):
@@ -59,13 +64,21 @@ def decide_field(
     current: DirectoryEmployee,
     setting: FieldSetting,
 ) -> FieldChange | None:
-    """The single rule for one field of one existing employee."""
-    if not setting.enabled:
+    """decide_value for one field of one existing employee."""
+    return decide_value(name, new, current.value(name), edited=name in current.manually_edited, setting=setting)
+
+
+def decide_value(
+    name: str,
+    new: FieldValue,
+    old: FieldValue,
+    *,
+    edited: bool,
+    setting: FieldSetting,
+) -> FieldChange | None:
+    """The single rule for one field: `old` is the directory's value, `edited` says it was set by hand."""
+    if not setting.enabled or new == old:
         return None
-    old = current.value(name)
-    if new == old:
-        return None
-    edited = name in current.manually_edited
     if setting.mode is SyncMode.CONTINUOUS:
         return FieldChange(name, old, new, overrides_manual=edited)
     # Import once: only fill a value that is still empty and that nobody has touched by hand.
@@ -76,22 +89,22 @@ def decide_field(
 
 def diff_fields(record: SourceEmployee, current: DirectoryEmployee, settings: FieldSettings) -> tuple[FieldChange, ...]:
     changes = []
-    for spec in CATALOGUE:
-        if spec.name in DEFERRED_FIELDS:
+    for name, new in zip(_PLANNED_FIELDS, _planned_values(record), strict=True):
+        # An unchanged value is no change whatever the field's setting: most fields of most people.
+        if new == current.values.get(name):
             continue
-        change = decide_field(spec.name, record.value(spec.name), current, settings[spec.name])
+        change = decide_field(name, new, current, settings.settings[name])
         if change is not None:
             changes.append(change)
     return tuple(changes)
 
 
 def initial_fields(record: SourceEmployee, settings: FieldSettings) -> tuple[FieldChange, ...]:
+    enabled = settings.settings
     return tuple(
-        FieldChange(spec.name, None, value)
-        for spec in CATALOGUE
-        if spec.name not in DEFERRED_FIELDS
-        and settings[spec.name].enabled
-        and (value := record.value(spec.name)) is not None
+        FieldChange(name, None, value)
+        for name, value in zip(_PLANNED_FIELDS, _planned_values(record), strict=True)
+        if value is not None and enabled[name].enabled
     )
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
+from collections.abc import Callable
+from typing import Final
 
 from staffsync.domain.records import RejectedRecord, SourceEmployee
 from staffsync.domain.values import Ref
@@ -64,25 +67,46 @@ def _texts(value: object) -> list[str]:
     """Every piece of text inside a field value (a team's id and name, an address's parts, …)."""
     if isinstance(value, str):
         return [value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [text for part in dataclasses.astuple(value) for text in _texts(part)]
-    if isinstance(value, tuple):
-        return [text for part in value for text in _texts(part)]
-    return []
+    # Part by part rather than `dataclasses.astuple`, which deep-copies every value on the way.
+    parts = value if isinstance(value, tuple | list) else _parts_of(type(value))(value)
+    return [text for part in parts if part is not None for text in _texts(part)]
+
+
+_PARTS: dict[type, Callable[[object], tuple[object, ...]]] = {}
+
+
+def _parts_of(kind: type) -> Callable[[object], tuple[object, ...]]:
+    """A getter of a dataclass's field values (none for any other type), made once per type."""
+    getter = _PARTS.get(kind)
+    if getter is None:
+        names = tuple(field.name for field in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else ()
+        getter = _PARTS[kind] = (
+            operator.attrgetter(*names) if len(names) > 1 else lambda value: tuple(getattr(value, n) for n in names)
+        )
+    return getter
+
+
+_RECORD_FIELDS: Final = tuple(field.name for field in dataclasses.fields(SourceEmployee))
+_record_values: Final = _parts_of(SourceEmployee)
 
 
 def _unstorable_text(record: SourceEmployee) -> RejectedRecord | None:
-    for field in dataclasses.fields(record):
-        value = getattr(record, field.name)
-        if any("\x00" in text for text in _texts(value)):
-            # No database text column takes a NUL character (PostgreSQL refuses it outright).
-            return RejectedRecord(record.remote_id, f"{field.name} contains a NUL character", field.name)
-        limit = TEXT_LIMITS.get(field.name)
+    for name, value in zip(_RECORD_FIELDS, _record_values(record), strict=True):
+        if value is None:
+            continue
+        # Plain text first: most values of most people are, and they need no walk through their parts.
+        if type(value) is str:
+            if "\x00" in value:
+                # No database text column takes a NUL character (PostgreSQL refuses it outright).
+                return RejectedRecord(record.remote_id, f"{name} contains a NUL character", name)
+        elif any("\x00" in text for text in _texts(value)):
+            return RejectedRecord(record.remote_id, f"{name} contains a NUL character", name)
+        limit = TEXT_LIMITS.get(name)
         if limit is None:
             continue
         label = value.label() if isinstance(value, Ref) else value
         if isinstance(label, str) and len(label) > limit:
             return RejectedRecord(
-                record.remote_id, f"{field.name} is {len(label)} characters long; at most {limit} are kept", field.name
+                record.remote_id, f"{name} is {len(label)} characters long; at most {limit} are kept", name
             )
     return None

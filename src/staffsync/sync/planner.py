@@ -24,7 +24,7 @@ from staffsync.domain.plan import (
     EmployeeChange,
     FieldChange,
     count_new_end_dates,
-    decide_field,
+    decide_value,
     plan_detachment,
     plan_record,
 )
@@ -223,13 +223,9 @@ class RunPlanner:
         return replace(change, fields=(*change.fields, manager_change))
 
     def _manager_change(self, ref: _ManagerRef, manager_id: str | None) -> FieldChange | None:
-        snapshot = DirectoryEmployee(
-            ref.employee_id,
-            ref.version or 0,
-            {"manager": ref.current_manager},
-            manually_edited=frozenset({"manager"}) if ref.edited_by_hand else frozenset(),
+        return decide_value(
+            "manager", manager_id, ref.current_manager, edited=ref.edited_by_hand, setting=self.settings["manager"]
         )
-        return decide_field("manager", manager_id, snapshot, self.settings["manager"])
 
     def _guard_email(
         self,

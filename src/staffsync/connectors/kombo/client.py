@@ -34,13 +34,14 @@ from pydantic import SecretStr
 from staffsync.connectors.base import ConnectorError, FailureKind, FetchRequest, FilterOptions
 from staffsync.connectors.kombo.errors import KomboErrorTranslator
 from staffsync.connectors.kombo.mapping import (
-    EMPLOYEE_KEYS,
+    EMPLOYEE_SHAPE,
     TEAM,
     CatalogueKind,
     InvalidKomboRecord,
     KomboCatalogue,
     KomboGroup,
     KomboPlace,
+    Shape,
     catalogue_needs,
     employment_type_of,
     to_source_employee,
@@ -243,7 +244,7 @@ class KomboConnector:
         catalogue = KomboCatalogue()
         loaded: set[CatalogueKind] = set()
         for results in self._employee_pages(updated_after=updated_after, include_deleted=True):
-            raws = [_plain_employee(employee) for employee in results]
+            raws = [_json_of(employee, EMPLOYEE_SHAPE) for employee in results]
             needs: set[CatalogueKind] = set()
             for raw in raws:
                 needs |= catalogue_needs(raw, fields=fields) - loaded
@@ -415,28 +416,53 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 
 # Plain JSON scalars, returned as they are; a `str` subclass (an SDK enum, an `UnrecognizedStr`) is not one.
 _SCALARS: Final = frozenset({str, int, float, bool, type(None)})
-_MODEL_KEYS: dict[type[pydantic.BaseModel], tuple[tuple[str, str], ...]] = {}
+# Per SDK model class and shape: (attribute, JSON key, shape of the value) of each key of the shape. The shape is
+# kept in the entry, so its id cannot be reused while the entry stands.
+_PLANS: dict[tuple[type[pydantic.BaseModel], int], tuple[Shape, tuple[tuple[str, str, Shape | None], ...]]] = {}
 
 
-def _keys_of(model: type[pydantic.BaseModel]) -> tuple[tuple[str, str], ...]:
-    """(attribute, JSON key) of a model's fields, read once per model class: every page converts
-    thousands of instances of the same few classes."""
-    keys = _MODEL_KEYS.get(model)
-    if keys is None:
-        keys = _MODEL_KEYS[model] = tuple((name, info.alias or name) for name, info in model.model_fields.items())
-    return keys
+def _plan(model: type[pydantic.BaseModel], shape: Shape) -> tuple[tuple[str, str, Shape | None], ...]:
+    """Resolved once per model class: every page converts thousands of instances of the same few classes."""
+    entry = _PLANS.get((model, id(shape)))
+    if entry is None:
+        attributes = {info.alias or name: name for name, info in model.model_fields.items()}
+        plan = tuple((attributes.get(key, key), key, inner) for key, inner in shape.items())
+        entry = _PLANS[(model, id(shape))] = (shape, plan)
+    return entry[1]
+
+
+def _json_of(model: pydantic.BaseModel, shape: Shape) -> dict[str, object]:
+    """The JSON form of the keys of `shape` in an SDK model: only what the mapping reads is converted."""
+    # Field values live in the instance's __dict__: reading it skips pydantic's attribute machinery.
+    data = model.__dict__
+    found: dict[str, object] = {}
+    for attribute, key, inner in _plan(type(model), shape):
+        value = data.get(attribute)
+        if value is None or type(value) is str:
+            found[key] = value
+        elif isinstance(value, Unset):
+            continue
+        elif inner is not None and isinstance(value, pydantic.BaseModel):
+            found[key] = _json_of(value, inner)
+        elif inner is not None and isinstance(value, list):
+            found[key] = [
+                _json_of(item, inner) if isinstance(item, pydantic.BaseModel) else _plain(item) for item in value
+            ]
+        else:
+            found[key] = _plain(value)
+    return found
 
 
 def _plain(value: object) -> object:
-    """The JSON form of an SDK value. Not `model_dump`: the SDK's serializers drop the raw strings Kombo
-    passes through for unmapped enums (an `UnrecognizedStr` dumps as nothing), and those are kept."""
+    """The JSON form of an SDK value the mapping reads as it is. Not `model_dump`: the SDK's serializers drop
+    the raw strings Kombo passes through for unmapped enums (an `UnrecognizedStr` dumps as nothing), and those
+    are kept. An object where the mapping expects a scalar is an object with nothing read: the mapping refuses
+    it by its shape alone."""
     kind = type(value)
     if kind in _SCALARS:
         return value
-    if issubclass(kind, pydantic.BaseModel):
-        # Field values live in the instance's __dict__: reading it skips pydantic's attribute machinery.
-        data = value.__dict__
-        return {key: _plain(item) for name, key in _keys_of(kind) if not isinstance(item := data[name], Unset)}
+    if isinstance(value, pydantic.BaseModel):
+        return {}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, dt.datetime | dt.date):
@@ -444,11 +470,6 @@ def _plain(value: object) -> object:
     if isinstance(value, str):
         return str(value)
     return value
-
-
-def _plain_employee(employee: GetHrisEmployeesPositiveResponseResult) -> dict[str, object]:
-    data = employee.__dict__
-    return {key: _plain(item) for key in EMPLOYEE_KEYS if not isinstance(item := data.get(key), Unset)}
 
 
 def _set(value: R | Unset | None) -> R | None:

@@ -66,33 +66,36 @@ EMPLOYMENT_STATUSES: Final[Mapping[str, EmploymentStatus]] = {
     "INACTIVE": EmploymentStatus.INACTIVE,
 }
 
-# The employee keys the mapping reads: the connector converts only these from the SDK's model, so the
-# SSN, bank accounts, date of birth and custom fields Kombo sends never leave the SDK's page object.
-EMPLOYEE_KEYS: Final = frozenset(
-    {
-        "id",
-        "first_name",
-        "last_name",
-        "work_email",
-        "personal_email",
-        "mobile_phone_number",
-        "employee_number",
-        "job_title",
-        "start_date",
-        "termination_date",
-        "remote_deleted_at",
-        "employment_status",
-        "employment_type",
-        "manager_id",
-        "manager",
-        "groups",
-        "legal_entity_id",
-        "legal_entity",
-        "work_location_id",
-        "work_location",
-        "home_address",
-    }
-)
+# What the mapping reads of one employee, nested: a key maps to None for a value read as it is, or to the
+# shape of the object (or of each object of the list) under it. The connector converts only these keys from
+# the SDK's model (converting all of it cost more than the mapping itself), so the SSN, bank accounts, date of
+# birth and custom fields Kombo sends never leave the SDK's page object. A key the mapping reads must be listed
+# here: an unlisted one would reach the mapping as absent (a connector test compares the two on a full payload).
+Shape: TypeAlias = Mapping[str, "Shape | None"]
+_PLACE_ADDRESS: Final[Shape] = {"country": None}
+EMPLOYEE_SHAPE: Final[Shape] = {
+    "id": None,
+    "first_name": None,
+    "last_name": None,
+    "work_email": None,
+    "personal_email": None,
+    "mobile_phone_number": None,
+    "employee_number": None,
+    "job_title": None,
+    "start_date": None,
+    "termination_date": None,
+    "remote_deleted_at": None,
+    "employment_status": None,
+    "employment_type": None,
+    "manager_id": None,
+    "manager": {"id": None},
+    "groups": {"id": None, "name": None, "type": None},
+    "legal_entity_id": None,
+    "legal_entity": {"id": None, "name": None},
+    "work_location_id": None,
+    "work_location": {"id": None, "name": None, "address": _PLACE_ADDRESS},
+    "home_address": dict.fromkeys(("street_1", "street_2", "city", "zip_code", "state", "country", "raw")),
+}
 
 
 class InvalidKomboRecord(ValueError):
@@ -243,11 +246,8 @@ class _Employee:
         self._fields = fields
         self._catalogue = catalogue
 
-    def wants(self, name: str) -> bool:
-        return self._fields is None or name in self._fields
-
     def record(self, zone: ZoneInfo, *, deleted: bool) -> SourceEmployee:
-        w = self.wants
+        w = (lambda name: True) if self._fields is None else self._fields.__contains__
         teams = self.teams() if w("team") else ()
         return SourceEmployee(
             remote_id=self._id,
@@ -278,6 +278,9 @@ class _Employee:
 
     def text(self, data: Mapping[str, object], key: str, field: str) -> str | None:
         value = data.get(key)
+        # A plain string first: it is nearly every value of nearly every person.
+        if type(value) is str:
+            return value.strip() or None
         if value is None:
             return None
         if not isinstance(value, str):
@@ -288,7 +291,8 @@ class _Employee:
         value = self._raw.get(key)
         if value is None:
             return None
-        if not isinstance(value, Mapping):
+        # A dict first: the check against the Mapping ABC is the slow one.
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise self.fail(field, f"Kombo's {key} is {_shape(value)}, not an object")
         return value
 
@@ -373,14 +377,14 @@ class _Employee:
         if address is None:
             return None
 
-        def part(key: str) -> str | None:
-            return self.text(address, key, "home_address")
-
-        street = ", ".join(s for s in (part("street_1"), part("street_2")) if s) or None
-        city, postal_code, region, country = part("city"), part("zip_code"), part("state"), part("country")
+        text = self.text
+        first, second = text(address, "street_1", "home_address"), text(address, "street_2", "home_address")
+        street = (f"{first}, {second}" if first and second else first or second) or None
+        city, postal_code = text(address, "city", "home_address"), text(address, "zip_code", "home_address")
+        region, country = text(address, "state", "home_address"), text(address, "country", "home_address")
         if street is None and city is None and postal_code is None:
             # Kombo could not parse the address: its raw string is better than no address to ship to.
-            street = part("raw")
+            street = text(address, "raw", "home_address")
         parts = (street, city, postal_code, region, country)
         return Address(*parts) if any(parts) else None
 
