@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration; tests/storage/test_migrations.py checks it against alembic's own head.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 class Database:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from staffsync.domain.lifecycle import DEPARTED_VISIBLE_DAYS
 from staffsync.storage import models
-from staffsync.storage.employees import search_filter
+from staffsync.storage.search import search_filter
 
 
 class DirectoryView(StrEnum):

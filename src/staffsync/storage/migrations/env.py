@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from staffsync.storage.models import Base
+from staffsync.storage.search import declared_by_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,6 +30,8 @@ def _migrate(connection: object) -> None:
         # SQLite cannot ALTER most things: batch mode rebuilds tables instead.
         render_as_batch=True,
         compare_type=True,
+        # The search index is the database's own (FTS5, GIN), not a table the models declare.
+        include_name=declared_by_models,
     )
     with context.begin_transaction():
         context.run_migrations()
