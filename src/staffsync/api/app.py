@@ -41,6 +41,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         404: "No such object in the caller's account",
         409: "Conflict: field_locked, sync_running, approval_conflict, run_not_held, …",
         422: "invalid_request (with details), invalid_field_settings (with the diagnostics), …",
+        429: "rate_limited: too many failed tokens from this address, or Sync now / preview too often (Retry-After)",
     }.items()
 }
 
