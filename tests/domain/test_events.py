@@ -153,3 +153,21 @@ def test_a_rehire_cancels_the_departure_and_schedules_the_new_start() -> None:
         FieldChange("start_date", TODAY - 400 * DAY, TODAY + 14 * DAY),
     )
     assert types(emitted(rehire)) == ["employee.updated", "onboarding.scheduled", "offboarding.cancelled"]
+
+
+def test_a_change_already_in_json_form_gives_the_same_events() -> None:
+    from staffsync.domain.events import events_for_diff
+    from staffsync.domain.values import value_to_json
+
+    edit = change(
+        ChangeAction.UPDATE,
+        FieldChange("start_date", TODAY - DAY, TODAY + DAY),
+        FieldChange("end_date", TODAY + 30 * DAY, None),
+        FieldChange("team", None, Ref("t1", "Eng")),
+    )
+    diff = {c.field: {"old": value_to_json(c.old), "new": value_to_json(c.new)} for c in edit.fields}
+    from_diff = events_for_diff(
+        edit.action, "e1", "r1", diff, reason=None, workflows_enabled=True, today=TODAY, end_date_continuous=True
+    )
+    assert from_diff == emitted(edit)
+    assert types(from_diff) == ["employee.updated", "onboarding.scheduled", "offboarding.cancelled"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 from collections.abc import Iterator
 
@@ -44,3 +45,30 @@ def test_collection_keeps_running_during_a_run() -> None:
     with fewer_collections():
         assert gc.isenabled()
         assert all(threshold > 0 for threshold in gc.get_threshold())
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+    ] + [("keepcost", ctypes.c_size_t)]
+
+
+def _mapped_blocks() -> int:
+    mallinfo2 = ctypes.CDLL(None).mallinfo2
+    mallinfo2.restype = _MallInfo2
+    return int(mallinfo2().hblks)
+
+
+def test_big_blocks_freed_during_a_run_go_back_to_the_system() -> None:
+    if not hasattr(ctypes.CDLL(None), "mallinfo2"):
+        pytest.skip("glibc's allocator only")
+    with fewer_collections():
+        freed = bytearray(8 * 2**20)
+        # Left to itself, glibc would now serve blocks of up to 8 MiB from the heap, which keeps freed memory.
+        del freed
+        before = _mapped_blocks()
+        block = bytearray(4 * 2**20)
+        assert _mapped_blocks() == before + 1
+        del block
+        assert _mapped_blocks() == before

@@ -6,18 +6,21 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from staffsync.domain.directory import DirectoryEmployee, SourceLink
-from staffsync.domain.fields import FIELD_NAMES, FIELDS, value_from_json
+from staffsync.domain.fields import FIELD_NAMES, fields_of_kind, value_from_json
 from staffsync.domain.records import normalise_email
-from staffsync.domain.values import FieldValue, Ref, value_to_json
+from staffsync.domain.values import FieldValue, JSONValue, value_to_json
 from staffsync.storage import models
+from staffsync.storage.db import insert_rows
 
 # SQL IN lists stay well under SQLite's 32,766 bound-parameter limit.
 CHUNK = 900
-_JSON_KINDS = frozenset({"ref", "location", "address", "employment_type"})
+_DATE_FIELDS = frozenset(fields_of_kind(["date"]))
+# Fields stored other than as their JSON form in a single column (see stored_column_values).
+_CONVERTED_FIELDS = _DATE_FIELDS | {"work_email", "team", "legal_entity"}
 _SNAPSHOT_COLUMNS = [
     models.Employee.id,
     models.Employee.version,
@@ -37,15 +40,19 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 def column_values(field: str, value: FieldValue) -> dict[str, Any]:
     """The columns one field occupies; names and keys kept beside JSON values so lists can search them."""
-    kind = FIELDS[field].kind
-    stored: Any = value_to_json(value) if kind in _JSON_KINDS or kind == "employment_status" else value
-    columns: dict[str, Any] = {field: stored}
+    return stored_column_values(field, value_to_json(value))
+
+
+def stored_column_values(field: str, data: JSONValue) -> dict[str, Any]:
+    """`column_values` of a value in its JSON form (values.value_to_json), as staged changes hold it: the
+    JSON columns take it as it is."""
+    columns: dict[str, Any] = {field: dt.date.fromisoformat(data) if field in _DATE_FIELDS and data else data}
     if field == "work_email":
-        columns["work_email_key"] = normalise_email(value if isinstance(value, str) else None)
+        columns["work_email_key"] = normalise_email(data)
     elif field == "team":
-        columns["team_name"] = value.label() if isinstance(value, Ref) else None
+        columns["team_name"] = (data.get("name") or data["id"]) if data else None
     elif field == "legal_entity":
-        columns["legal_entity_name"] = value.label() if isinstance(value, Ref) else None
+        columns["legal_entity_name"] = (data.get("name") or data["id"]) if data else None
     return columns
 
 
@@ -183,14 +190,12 @@ def remote_ids_to_employees(
     }
 
 
-def insert_employees(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(models.table_of(models.Employee).insert(), rows)
+def insert_employees(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    insert_rows(session, models.table_of(models.Employee), rows)
 
 
-def insert_links(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(models.table_of(models.SourceLink).insert(), rows)
+def insert_links(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    insert_rows(session, models.table_of(models.SourceLink), rows)
 
 
 def versions(session: Session, account_id: str, ids: Iterable[str]) -> dict[str, int]:
@@ -363,22 +368,23 @@ def forget_manual_edits(session: Session, account_id: str, employee_id: str, fie
     session.execute(update(models.Employee).where(models.Employee.id == employee_id).values(manually_edited=remaining))
 
 
-def search_filter(text: str) -> Any:
-    pattern = f"%{text.strip().lower()}%"
-    employee = models.Employee
-    return or_(
-        func.lower(employee.last_name).like(pattern),
-        func.lower(employee.first_name).like(pattern),
-        employee.work_email_key.like(pattern),
-        func.lower(employee.team_name).like(pattern),
-        func.lower(employee.legal_entity_name).like(pattern),
-    )
-
-
 def values_as_columns(values: Mapping[str, FieldValue]) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name, value in values.items():
         columns.update(column_values(name, value))
+    return columns
+
+
+def stored_values_as_columns(fields: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The columns of a staged change's new values: `fields` as runs.change_row stores them."""
+    columns: dict[str, Any] = {}
+    for item in fields:
+        name = item["field"]
+        if name in _CONVERTED_FIELDS:
+            columns.update(stored_column_values(name, item["new"]))
+        else:
+            # Most fields are one column holding the JSON form: a first sync applies every field of everyone.
+            columns[name] = item["new"]
     return columns
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -12,8 +13,9 @@ from sqlalchemy.orm import Session
 from staffsync.domain.events import Event
 from staffsync.domain.fields import value_from_json
 from staffsync.domain.plan import ChangeAction, EmployeeChange, FieldChange
-from staffsync.domain.values import value_to_json
+from staffsync.domain.values import JSONValue
 from staffsync.storage import models, outbox
+from staffsync.storage.db import insert_rows
 
 
 class ChangeStatus:
@@ -41,13 +43,11 @@ def change_row(
         "employee_id": change.employee_id,
         "remote_id": change.remote_id,
         "action": change.action.value,
+        # Field values go to the JSON column as they are: orjson (db.py's serializer) writes a value
+        # dataclass, a date or a StrEnum exactly as values.value_to_json spells it, in C, while a first
+        # sync stages every field of every person.
         "fields": [
-            {
-                "field": c.field,
-                "old": value_to_json(c.old),
-                "new": value_to_json(c.new),
-                "overrides_manual": c.overrides_manual,
-            }
+            {"field": c.field, "old": c.old, "new": c.new, "overrides_manual": c.overrides_manual}
             for c in change.fields
         ],
         "reason": change.reason,
@@ -61,12 +61,45 @@ def change_row(
     }
 
 
-def change_from_row(row: Any) -> EmployeeChange:
+@dataclass(frozen=True, slots=True)
+class StagedChange:
+    """A staged change as applying it needs it: the field values stay in the JSON form they are stored in,
+    which is also the form of the employee's JSON columns and of the events' payloads (see `fields`)."""
+
+    action: ChangeAction
+    employee_id: str
+    remote_id: str
+    # As stored: {"field", "old", "new", "overrides_manual"}, values in values.value_to_json's form.
+    fields: list[dict[str, Any]]
+    reason: str | None
+    takes_primary: bool
+    superseded_remote_id: str | None
+
+    def diff(self) -> dict[str, dict[str, JSONValue]]:
+        """`{field: {"old", "new"}}`, a new dict on every call: events carry it."""
+        return {item["field"]: {"old": item["old"], "new": item["new"]} for item in self.fields}
+
+
+_CHANGE_COLUMNS = (
+    models.Change.action,
+    models.Change.employee_id,
+    models.Change.remote_id,
+    models.Change.fields,
+    models.Change.reason,
+    models.Change.takes_primary,
+    models.Change.superseded_remote_id,
+    models.Change.base_version,
+)
+
+
+def change_from_row(row: Sequence[Any]) -> EmployeeChange:
+    """A row of `_CHANGE_COLUMNS`."""
+    action, employee_id, remote_id, fields, reason, takes_primary, superseded_remote_id, base_version = row
     return EmployeeChange(
-        action=ChangeAction(row.action),
-        employee_id=row.employee_id,
-        remote_id=row.remote_id,
-        base_version=row.base_version,
+        action=ChangeAction(action),
+        employee_id=employee_id,
+        remote_id=remote_id,
+        base_version=base_version,
         fields=tuple(
             FieldChange(
                 item["field"],
@@ -74,41 +107,52 @@ def change_from_row(row: Any) -> EmployeeChange:
                 value_from_json(item["field"], item["new"]),
                 bool(item.get("overrides_manual")),
             )
-            for item in row.fields
+            for item in fields
         ),
-        reason=row.reason,
-        takes_primary=row.takes_primary,
-        superseded_remote_id=row.superseded_remote_id,
+        reason=reason,
+        takes_primary=takes_primary,
+        superseded_remote_id=superseded_remote_id,
     )
 
 
-def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(models.table_of(models.Change).insert(), rows)
+def insert_changes(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    insert_rows(session, models.table_of(models.Change), rows)
 
 
 def iter_run_changes(session: Session, account_id: str, run_id: str, status: str) -> Iterator[EmployeeChange]:
     """In staging order, so creations come before the manager links that point at them."""
-    change = models.Change
-    # Columns, not ORM objects: a run applies every one of its rows once, and the identity map would only
-    # add the cost of building (and, in a long session, keeping) an object per row.
-    rows = session.execute(
-        select(
-            change.action,
-            change.employee_id,
-            change.remote_id,
-            change.base_version,
-            change.fields,
-            change.reason,
-            change.takes_primary,
-            change.superseded_remote_id,
+    for row in _iter_change_rows(session, account_id, run_id, status):
+        yield change_from_row(row)
+
+
+def iter_staged_changes(session: Session, account_id: str, run_id: str, status: str) -> Iterator[StagedChange]:
+    """`iter_run_changes` for applying: values left in their stored JSON form."""
+    for action, employee_id, remote_id, fields, reason, takes_primary, superseded, _ in _iter_change_rows(
+        session, account_id, run_id, status
+    ):
+        yield StagedChange(
+            ChangeAction(action),
+            employee_id,
+            remote_id,
+            fields,
+            reason,
+            bool(takes_primary),
+            superseded,
         )
+
+
+def _iter_change_rows(session: Session, account_id: str, run_id: str, status: str) -> Iterator[Sequence[Any]]:
+    change = models.Change
+    # Core rows through the session's connection, streamed: a run reads every one of its rows once, and
+    # neither ORM result processing nor a whole run's rows in memory would buy anything.
+    result = session.connection().execute(
+        select(*_CHANGE_COLUMNS)
         .where(change.account_id == account_id, change.run_id == run_id, change.status == status)
         .order_by(change.id)
-        .execution_options(yield_per=2000)
+        .execution_options(yield_per=1000)
     )
-    for row in rows:
-        yield change_from_row(row)
+    for rows in result.partitions():
+        yield from rows
 
 
 def set_change_status(
@@ -169,9 +213,8 @@ def change_counts(session: Session, account_id: str, run_id: str) -> dict[str, i
     return {"created": len(created), "updated": len(touched), "detached": len(detached)}
 
 
-def insert_issues(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(models.table_of(models.RunIssue).insert(), rows)
+def insert_issues(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    insert_rows(session, models.table_of(models.RunIssue), rows)
 
 
 def run_issues(session: Session, account_id: str, run_id: str, *, limit: int | None = None) -> list[models.RunIssue]:

@@ -64,14 +64,10 @@ def drop_search_index(connection: Connection) -> None:
 def _create_sqlite_index(connection: Connection) -> None:
     drop_search_index(connection)
     # Contentless: the index keeps trigrams and rowids, never a second copy of the names.
-    connection.execute(
-        text(f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(body, content='', tokenize='trigram')")
-    )
+    connection.execute(text(f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(body, content='', tokenize='trigram')"))
     forget = f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, body) VALUES ('delete', old.rowid, {_body('old.')})"
     remember = f"INSERT INTO {SEARCH_TABLE} (rowid, body) VALUES (new.rowid, {_body('new.')})"
-    connection.execute(
-        text(f"CREATE TRIGGER {SEARCH_TABLE}_insert AFTER INSERT ON employees BEGIN {remember}; END")
-    )
+    connection.execute(text(f"CREATE TRIGGER {SEARCH_TABLE}_insert AFTER INSERT ON employees BEGIN {remember}; END"))
     connection.execute(
         text(
             f"CREATE TRIGGER {SEARCH_TABLE}_update AFTER UPDATE OF {', '.join(SEARCHED_COLUMNS)} ON employees "
@@ -88,7 +84,7 @@ def _create_postgresql_index(connection: Connection) -> None:
     savepoint = connection.begin_nested()
     try:
         connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-    except Exception:  # noqa: BLE001 - any refusal means the same: no trigram index on this server
+    except Exception:  # any refusal means the same: no trigram index on this server
         savepoint.rollback()
         return
     savepoint.commit()
@@ -96,7 +92,7 @@ def _create_postgresql_index(connection: Connection) -> None:
     connection.execute(text(f"CREATE INDEX {SEARCH_INDEX} ON employees USING gin ((lower({_body()})) gin_trgm_ops)"))
 
 
-class matches_search(ColumnElement[bool]):  # noqa: N801 - an SQL construct, named like SQLAlchemy's own
+class MatchesSearch(ColumnElement[bool]):
     """True for the employees whose indexed text contains `phrase` (three characters or more)."""
 
     inherit_cache = True
@@ -116,14 +112,14 @@ class matches_search(ColumnElement[bool]):  # noqa: N801 - an SQL construct, nam
         )
 
 
-@compiles(matches_search, "sqlite")
-def _in_fts5(element: matches_search, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(MatchesSearch, "sqlite")
+def _in_fts5(element: MatchesSearch, compiler: SQLCompiler, **kw: Any) -> str:
     phrase = compiler.process(element.fts_phrase, **kw)
     return f"employees.rowid IN (SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH {phrase})"
 
 
-@compiles(matches_search)
-def _like_indexed_text(element: matches_search, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(MatchesSearch)
+def _like_indexed_text(element: MatchesSearch, compiler: SQLCompiler, **kw: Any) -> str:
     pattern = compiler.process(element.like_pattern, **kw)
     body = _body("employees.")
     return f"lower({body}) LIKE lower({pattern}) ESCAPE '\\'"
@@ -137,12 +133,9 @@ def search_filter(phrase: str) -> ColumnElement[bool]:
     """The people a directory search finds: `phrase` anywhere in their name, work email, team or legal entity."""
     wanted = phrase.strip()
     if len(wanted) >= SHORTEST_INDEXED:
-        return matches_search(wanted)
+        return MatchesSearch(wanted)
     pattern = f"%{_escape_like(wanted.lower())}%"
     employee = models.Employee
     return or_(
-        *(
-            func.lower(getattr(employee, column)).like(literal(pattern), escape="\\")
-            for column in SEARCHED_COLUMNS
-        )
+        *(func.lower(getattr(employee, column)).like(literal(pattern), escape="\\") for column in SEARCHED_COLUMNS)
     )

@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from staffsync.domain.events import events_for_change
+from staffsync.domain.events import events_for_diff
 from staffsync.domain.fields import FIELD_NAMES
-from staffsync.domain.plan import ChangeAction, EmployeeChange
+from staffsync.domain.plan import ChangeAction
 from staffsync.services.policies import recompute_assignments
 from staffsync.storage import connections as connection_store
 from staffsync.storage import employees as employee_store
 from staffsync.storage import models, outbox
 from staffsync.storage import runs as run_store
-from staffsync.storage.runs import ChangeStatus
+from staffsync.storage.runs import ChangeStatus, StagedChange
 
 CHUNK = 1000
 # Every row of one executemany must carry the same keys: new employees start from all-empty columns.
@@ -80,7 +80,7 @@ def apply_run(
     connection = session.get(models.Connection, run.connection_id)
     assert connection is not None
     end_date_continuous = connection_store.field_settings_of(connection).is_continuous("end_date")
-    staged = run_store.iter_run_changes(session, run.account_id, run.id, ChangeStatus.STAGED)
+    staged = run_store.iter_staged_changes(session, run.account_id, run.id, ChangeStatus.STAGED)
     while chunk := list(itertools.islice(staged, CHUNK)):
         result.events += _apply_chunk(
             session, run, chunk, now=now, today=today, end_date_continuous=end_date_continuous
@@ -117,7 +117,7 @@ def _conflicts(session: Session, run: models.SyncRun) -> set[str]:
 def _apply_chunk(
     session: Session,
     run: models.SyncRun,
-    chunk: list[EmployeeChange],
+    chunk: list[StagedChange],
     *,
     now: dt.datetime,
     today: dt.date,
@@ -150,7 +150,7 @@ def _apply_chunk(
             updates.append(_update_row(change, connection_id, now))
             if change.action is ChangeAction.LINK:
                 _relink(session, change, account_id=account_id, connection_id=connection_id, now=now)
-            overridden = [c.field for c in change.fields if c.overrides_manual]
+            overridden = [item["field"] for item in change.fields if item.get("overrides_manual")]
             if overridden:
                 employee_store.forget_manual_edits(session, account_id, change.employee_id, overridden)
     employee_store.update_employees(session, updates)
@@ -169,8 +169,12 @@ def _apply_chunk(
         # Another source still has this person: only a link went, the employee did not.
         if not (change.action is ChangeAction.DETACH and change.employee_id in still_attached)
         # Hidden people keep syncing but start no onboarding or offboarding.
-        for event in events_for_change(
-            change,
+        for event in events_for_diff(
+            change.action,
+            change.employee_id,
+            change.remote_id,
+            change.diff(),
+            reason=change.reason,
             workflows_enabled=change.employee_id not in hidden,
             today=today,
             end_date_continuous=end_date_continuous,
@@ -182,7 +186,7 @@ def _apply_chunk(
     return len(events)
 
 
-def _employee_row(change: EmployeeChange, account_id: str, connection_id: str, now: dt.datetime) -> dict[str, Any]:
+def _employee_row(change: StagedChange, account_id: str, connection_id: str, now: dt.datetime) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": change.employee_id,
         "account_id": account_id,
@@ -195,13 +199,13 @@ def _employee_row(change: EmployeeChange, account_id: str, connection_id: str, n
         "updated_at": now,
     }
     row.update(_BLANK_COLUMNS)
-    row.update(employee_store.values_as_columns({c.field: c.new for c in change.fields}))
+    row.update(employee_store.stored_values_as_columns(change.fields))
     return row
 
 
-def _update_row(change: EmployeeChange, connection_id: str, now: dt.datetime) -> dict[str, Any]:
+def _update_row(change: StagedChange, connection_id: str, now: dt.datetime) -> dict[str, Any]:
     row: dict[str, Any] = {"b_id": change.employee_id, "updated_at": now}
-    row.update(employee_store.values_as_columns({c.field: c.new for c in change.fields}))
+    row.update(employee_store.stored_values_as_columns(change.fields))
     if change.takes_primary:
         row["primary_connection_id"] = connection_id
     if change.action is ChangeAction.LINK:
@@ -210,7 +214,7 @@ def _update_row(change: EmployeeChange, connection_id: str, now: dt.datetime) ->
     return row
 
 
-def _relink(session: Session, change: EmployeeChange, *, account_id: str, connection_id: str, now: dt.datetime) -> None:
+def _relink(session: Session, change: StagedChange, *, account_id: str, connection_id: str, now: dt.datetime) -> None:
     if change.superseded_remote_id is not None:
         employee_store.deactivate_link(
             session,

@@ -303,9 +303,10 @@ class RunPlanner:
         )
 
     def flush(self, session: Session) -> None:
+        # A generator: the rows of a run's manager changes (one per report) never all exist at once.
         run_store.insert_changes(
             session,
-            [
+            (
                 run_store.change_row(
                     change,
                     account_id=self.account_id,
@@ -316,7 +317,7 @@ class RunPlanner:
                     now=self.now,
                 )
                 for change in self._changes
-            ],
+            ),
         )
         run_store.insert_issues(session, self._issues)
         self._changes, self._issues = [], []
