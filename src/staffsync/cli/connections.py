@@ -18,6 +18,7 @@ from staffsync.cli.output import (
     usage_error,
 )
 from staffsync.cli.runtime import GuardedCommand, command_group, load_settings, now, open_database
+from staffsync.cli.start_up import more_start_up
 from staffsync.connectors.base import HRConnector
 from staffsync.connectors.registry import (
     InvalidConnectorConfig,
@@ -259,7 +260,9 @@ def connector_for(connection: models.Connection) -> HRConnector:
     account = account_store.get_account(session, connection.account_id) if session is not None else None
     timezone = account.timezone if account is not None else "UTC"
     try:
-        return build_connector(connection, settings=load_settings(), timezone=timezone)
+        # The first connector of a provider imports its SDK: start-up work, however late.
+        with more_start_up():
+            return build_connector(connection, settings=load_settings(), timezone=timezone)
     except (UnknownProvider, ProviderNotInstalled, InvalidConnectorConfig) as error:
         raise CliError(f"connection {connection.id} ({connection.name}): {error}") from None
 

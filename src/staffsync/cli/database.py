@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from staffsync.cli.output import CliError, JsonOption, emit_json, note
 from staffsync.cli.runtime import GuardedCommand, command_group, load_settings, open_database
-from staffsync.crypto import CredentialCipher, CredentialError, SecretKeyError
 from staffsync.storage import models
 from staffsync.storage.queue_schema import install_queue_schema
 
@@ -48,6 +47,9 @@ def rotate_keys(json_output: JsonOption = False) -> None:
     """Re-encrypt every connection's credentials and every webhook signing secret under the first key of
     STAFFSYNC_SECRET_KEYS. Rotate a key in three steps: put the new key first (`NEW,OLD`) and restart, run this,
     then drop the old key. A secret that no configured key decrypts is left as it is and reported (exit 1)."""
+    # Imported here: `db upgrade`, the CLI's cheapest command, has no use for the cryptography package.
+    from staffsync.crypto import CredentialCipher, CredentialError, SecretKeyError
+
     try:
         cipher = CredentialCipher.from_settings(load_settings())
     except SecretKeyError as error:

@@ -1,5 +1,7 @@
 """How every command speaks: data on stdout (a rich table, or one JSON document with `--json`),
-progress, notes and errors on stderr, so `staffsync … --json | jq` always reads clean JSON."""
+progress, notes and errors on stderr, so `staffsync … --json | jq` always reads clean JSON.
+
+rich is imported only by what draws a table or a bar: a scripted `--json` call does not load it here."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -43,11 +47,15 @@ def report_error(message: str) -> None:
 
 
 def stdout_console() -> Console:
+    from rich.console import Console
+
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else _PIPED_WIDTH
     return Console(file=sys.stdout, highlight=False, width=width)
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False)
 
 
@@ -73,6 +81,8 @@ def note(message: str) -> None:
 
 def cell(value: object) -> Text:
     """Source data goes in as plain text: a name like "[red]" must print as written, not as markup."""
+    from rich.text import Text
+
     if value is None:
         return Text("—", style="dim")
     if isinstance(value, bool):
@@ -85,6 +95,8 @@ def cell(value: object) -> Text:
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str | None = None) -> Table:
+    from rich.table import Table
+
     result = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         result.add_column(column, overflow="fold")
@@ -95,6 +107,9 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: st
 
 def fields_table(pairs: Mapping[str, object] | Sequence[tuple[str, object]], *, title: str | None = None) -> Table:
     """One object, one row per attribute: for `show` commands and summaries."""
+    from rich.table import Table
+    from rich.text import Text
+
     items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
     result = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
     result.add_column(style="bold")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from staffsync.cli.connections import connector_for, require_connection
 from staffsync.cli.output import CliError, JsonOption, emit_json, fields_table, note, print_table, stderr_console
@@ -68,8 +68,14 @@ def sync_command(
 def progress_bar(description: str) -> Iterator[Callable[[int], None]]:
     """Fed by the engine once per planned batch; a source does not say up front how many people it has,
     so the bar pulses and counts. Only on a terminal, and gone once the run ends: in a log or a CI job
-    a bar is noise, and a failure must stay one line."""
-    console = stderr_console()
+    a bar is noise, and a failure must stay one line. Off a terminal, rich is not even imported: the hourly
+    sync run by cron or a scheduler starts that much sooner."""
+    console = stderr_console() if sys.stderr.isatty() else None
+    if console is None or not console.is_terminal:
+        yield lambda count: None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -78,7 +84,6 @@ def progress_bar(description: str) -> Iterator[Callable[[int], None]]:
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task(description, total=None)
         yield lambda count: progress.advance(task, count)

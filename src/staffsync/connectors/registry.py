@@ -14,8 +14,6 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from staffsync.connectors.base import HRConnector
-from staffsync.connectors.memory import InMemoryConnector
-from staffsync.simulators.population import generate_population
 
 
 class ConnectionSpec(Protocol):
@@ -89,6 +87,10 @@ MEMORY_DEFAULT_SIZE = 100
 
 
 def _build_memory(connection: ConnectionSpec, *, settings: ProviderSettings, timezone: str) -> HRConnector:
+    # Imported here, as each provider's connector is: a sync pays only for the provider it fetches from.
+    from staffsync.connectors.memory import InMemoryConnector
+    from staffsync.simulators.population import generate_population
+
     # Needs neither: the demo source has no credentials and its rows hold calendar dates, not instants.
     config = connection.config
     size = _non_negative_int(config, "size", MEMORY_DEFAULT_SIZE)
