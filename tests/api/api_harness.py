@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -123,6 +124,15 @@ def source_people() -> ListSource:
     people[0] = dataclasses.replace(people[0], start_date=FUTURE_START, last_name="Newcomer")
     people[1] = dataclasses.replace(people[1], end_date=FUTURE_END, last_name="Leaver")
     return ListSource(records=people)
+
+
+def open_sqlite_world(directory: Path) -> Iterator[ApiWorld]:
+    """A world of its own in a SQLite file under `directory`, for a test module that changes it at will (the
+    schemathesis tests): the checks are about the API's shape, not storage."""
+    db = Database(f"sqlite:///{directory / 'staffsync.db'}")
+    db.upgrade()
+    yield from open_world(db)
+    db.dispose()
 
 
 def open_world(db: Database) -> Iterator[ApiWorld]:

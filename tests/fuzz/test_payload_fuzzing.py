@@ -310,3 +310,19 @@ def test_a_nul_character_in_a_name_is_rejected_not_a_failed_run(db: Database) ->
     )
     assert outcome.status == "succeeded"
     assert outcome.counts["rejected"] == 1
+
+
+def test_a_rejected_record_whose_id_is_longer_than_its_column_is_reported_not_a_failed_run(db: Database) -> None:
+    """Found by the generated feeds on PostgreSQL (seed 16): a record the mapping rejects keeps its source id for
+    the run's issue, and an id longer than the column (a twin `<199 chars>-twin`) failed the whole run with a
+    DataError. SQLite does not enforce VARCHAR lengths, so only PostgreSQL showed it."""
+    directory = make_directory(db)
+    too_long = "x" * 204
+    source = KomboJsonSource([minimal_employee(1, id=too_long, termination_date=1.5), minimal_employee(2)])
+    outcome = run_sync(
+        db, directory.connection_id, account_id=directory.account_id, connector=source, now=lambda: NOW, today=TODAY
+    )
+    assert outcome.status == "succeeded", outcome.error
+    assert outcome.counts["rejected"] == 1
+    assert [issue.code for issue in directory.issues(outcome.run_id)] == ["rejected"]
+    assert len(directory.employees()) == 1

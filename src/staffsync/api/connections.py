@@ -12,6 +12,7 @@ from staffsync.api.deps import ApiContext, Caller, Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
 from staffsync.api.pagination import Paging
 from staffsync.api.rate_limits import RATE_LIMITED_RESPONSE, check_preview
+from staffsync.api.routes import links, operation_id
 from staffsync.api.schemas import (
     ConnectionCreate,
     ConnectionOut,
@@ -38,7 +39,21 @@ from staffsync.storage import connections as connection_store
 from staffsync.storage import models, schedules
 from staffsync.sync.engine import utc_now
 
-router = APIRouter(prefix="/connections", tags=["connections"])
+router = APIRouter(prefix="/connections", tags=["connections"], generate_unique_id_function=operation_id)
+# What a client does next with a connection it created or found.
+CONNECTION_OPERATIONS = (
+    "get_connection",
+    "update_connection",
+    "disconnect_connection",
+    "get_fields",
+    "put_fields",
+    "get_filters",
+    "put_filters",
+    "get_filter_options",
+    "get_preview",
+    "start_sync",
+    "list_syncs",
+)
 
 
 def scoped_connection(session: Session, caller: Caller, connection_id: str) -> models.Connection:
@@ -62,7 +77,7 @@ def source_failed(error: ConnectorError) -> ApiError:
     return ApiError(502, "source_failed", error.message, {"kind": error.kind.value})
 
 
-@router.get("")
+@router.get("", responses={200: {"links": links(*CONNECTION_OPERATIONS, id_from="$response.body#/items/0/id")}})
 def list_connections(caller: Reader, context: Context, paging: Paging) -> Page[ConnectionOut]:
     with context.db.transaction() as session:
         rows = connection_store.list_connections(session, caller.account_id)
@@ -70,7 +85,7 @@ def list_connections(caller: Reader, context: Context, paging: Paging) -> Page[C
         return Page(items=[ConnectionOut.of(row) for row in items], next_cursor=cursor)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={201: {"links": links(*CONNECTION_OPERATIONS)}})
 def create_connection(body: ConnectionCreate, caller: Writer, context: Context) -> ConnectionOut:
     try:
         provider = get_provider(body.provider)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from staffsync.api.deps import ApiContext, Caller, Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
 from staffsync.api.pagination import PageRequest, Paging
+from staffsync.api.routes import links, operation_id
 from staffsync.api.schemas import ChangeOut, ConnectionDiagnosticOut, EmployeeEdit, EmployeeOut, EmployeePage, Page
 from staffsync.domain.fields import FIELDS, value_from_json
 from staffsync.domain.values import FieldValue
@@ -20,7 +21,22 @@ from staffsync.storage import runs as run_store
 from staffsync.storage.directory import DirectoryView
 from staffsync.sync.engine import utc_now
 
-router = APIRouter(tags=["employees"])
+router = APIRouter(tags=["employees"], generate_unique_id_function=operation_id)
+EMPLOYEE_OPERATIONS = (
+    "get_employee",
+    "edit_employee",
+    "hide_employee",
+    "unhide_employee",
+    "list_employee_history",
+    "list_employee_assignments",
+)
+
+
+def employee_links(id_from: str) -> dict[str, dict[str, Any]]:
+    """From a list of people to what can be done with one of them (the first, in a page)."""
+    return links(*EMPLOYEE_OPERATIONS, id_from=id_from) | links(
+        "ignore_onboarding", id_from=id_from, parameter="employee_id"
+    )
 
 
 def directory_page(
@@ -62,7 +78,11 @@ def directory_page(
         )
 
 
-@router.get("/employees")
+@router.get(
+    "/employees",
+    operation_id="list_employees",
+    responses={200: {"links": employee_links("$response.body#/items/0/id")}},
+)
 def list_directory(
     caller: Reader,
     context: Context,
@@ -99,7 +119,7 @@ def _decoded(fields: dict[str, Any]) -> dict[str, FieldValue]:
     return decoded
 
 
-@router.patch("/employees/{id}")
+@router.patch("/employees/{id}", operation_id="edit_employee")
 def edit(id: str, body: EmployeeEdit, caller: Writer, context: Context) -> EmployeeOut:
     """Only fields no source keeps in continuous sync: any other answers 409 field_locked, naming the source."""
     values = _decoded(body.fields)
@@ -118,18 +138,18 @@ def set_employee_flag(context: ApiContext, caller: Caller, employee_id: str, *, 
         return EmployeeOut.of(employee)
 
 
-@router.post("/employees/{id}/hide")
+@router.post("/employees/{id}/hide", operation_id="hide_employee")
 def hide(id: str, caller: Writer, context: Context) -> EmployeeOut:
     """Out of every workflow and the default lists; the record keeps syncing."""
     return set_employee_flag(context, caller, id, flag="hidden", value=True)
 
 
-@router.post("/employees/{id}/unhide")
+@router.post("/employees/{id}/unhide", operation_id="unhide_employee")
 def unhide(id: str, caller: Writer, context: Context) -> EmployeeOut:
     return set_employee_flag(context, caller, id, flag="hidden", value=False)
 
 
-@router.get("/employees/{id}/history")
+@router.get("/employees/{id}/history", operation_id="list_employee_history")
 def history(id: str, caller: Reader, context: Context, paging: Paging) -> Page[ChangeOut]:
     """Applied changes, newest first: sync changes and hand edits alike."""
     with context.db.transaction() as session:

@@ -21,6 +21,7 @@ from staffsync.api.policy_schemas import (
     PolicyPreviewOut,
     PolicyPreviewRequest,
 )
+from staffsync.api.routes import links, operation_id
 from staffsync.api.schemas import Page
 from staffsync.domain.policies import Policy, PolicyError
 from staffsync.services import policies
@@ -28,7 +29,8 @@ from staffsync.storage import audit, models
 from staffsync.storage.api_queries import get_employee
 from staffsync.sync.engine import utc_now
 
-router = APIRouter(tags=["policies"])
+router = APIRouter(tags=["policies"], generate_unique_id_function=operation_id)
+POLICY_OPERATIONS = ("get_policy", "replace_policy", "delete_policy", "list_policy_holders")
 
 
 def _draft(body: PolicyBody, policy_id: str | None) -> Policy:
@@ -54,7 +56,7 @@ def _holders(session: Session, account_id: str, policy_ids: list[str]) -> dict[s
     return {policy_id: count for policy_id, count in rows}
 
 
-@router.get("/policies")
+@router.get("/policies", responses={200: {"links": links(*POLICY_OPERATIONS, id_from="$response.body#/items/0/id")}})
 def list_policies(caller: Reader, context: Context, paging: Paging) -> Page[PolicyOut]:
     with context.db.transaction() as session:
         rows = policies.list_policies(session, caller.account_id)
@@ -76,7 +78,7 @@ def preview_policy(body: PolicyPreviewRequest, caller: Reader, context: Context)
         return PolicyPreviewOut.of(policies.preview_policy(session, caller.account_id, draft, now=utc_now()))
 
 
-@router.post("/policies", status_code=201)
+@router.post("/policies", status_code=201, responses={201: {"links": links(*POLICY_OPERATIONS)}})
 def create_policy(body: PolicyBody, caller: Writer, context: Context) -> PolicyOut:
     with context.db.transaction(actor=caller.actor) as session:
         row = policies.save_policy(session, caller.account_id, _draft(body, None), now=utc_now())
@@ -115,7 +117,14 @@ def delete_policy(id: str, caller: Writer, context: Context) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/policies/{id}/holders")
+@router.get(
+    "/policies/{id}/holders",
+    responses={
+        200: {
+            "links": links("get_employee", "list_employee_assignments", id_from="$response.body#/items/0/employee_id")
+        }
+    },
+)
 def list_policy_holders(id: str, caller: Reader, context: Context, paging: Paging) -> Page[AssignmentHolder]:
     with context.db.transaction() as session:
         try:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from staffsync.connectors.registry import PROVIDERS
 from staffsync.domain.fields import FIELD_NAMES, Diagnostic
 from staffsync.domain.schedule import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from staffsync.storage import models
@@ -99,7 +100,9 @@ class ConnectionOut(BaseModel):
 class ConnectionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    provider: str = Field(min_length=1, max_length=32, examples=["memory", "kombo"])
+    # Listed in the document (clients and schemathesis pick a real one); the route still answers an unknown name
+    # with 422 unknown_provider and the installed names.
+    provider: str = Field(min_length=1, max_length=32, json_schema_extra={"enum": list[JsonValue](sorted(PROVIDERS))})
     config: dict[str, Any] = Field(default_factory=dict, description="The provider's non-secret settings")
     priority: int = Field(default=1, ge=1, le=MAX_PRIORITY, description="1 feeds continuous fields first")
     schedule_minutes: int = Field(default=DEFAULT_INTERVAL_MINUTES, ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES)

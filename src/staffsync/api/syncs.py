@@ -10,6 +10,7 @@ from staffsync.api.deps import ApiContext, Caller, Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
 from staffsync.api.pagination import Paging
 from staffsync.api.rate_limits import RATE_LIMITED_RESPONSE, check_sync_start
+from staffsync.api.routes import links, operation_id
 from staffsync.api.schemas import ChangeOut, Page, RunOut, SyncRequest
 from staffsync.services.background_syncs import SyncNotStarted
 from staffsync.storage import api_queries
@@ -17,10 +18,19 @@ from staffsync.storage import runs as run_store
 from staffsync.storage.locks import ConnectionBusy
 from staffsync.sync.engine import ConnectionDisconnected, RunStatus, approve_run, discard_run
 
-router = APIRouter(tags=["syncs"])
+router = APIRouter(tags=["syncs"], generate_unique_id_function=operation_id)
+RUN_OPERATIONS = ("get_sync", "list_sync_changes", "approve_sync", "discard_sync")
 
 
-@router.post("/connections/{id}/syncs", status_code=202, responses={200: {"model": RunOut}, **RATE_LIMITED_RESPONSE})
+@router.post(
+    "/connections/{id}/syncs",
+    status_code=202,
+    responses={
+        200: {"model": RunOut, "links": links(*RUN_OPERATIONS)},
+        202: {"links": links(*RUN_OPERATIONS)},
+        **RATE_LIMITED_RESPONSE,
+    },
+)
 def start_sync(
     id: str, body: SyncRequest, caller: Writer, context: Context, request: Request, response: Response
 ) -> RunOut:
@@ -57,7 +67,9 @@ def start_sync(
         return RunOut.of(run)
 
 
-@router.get("/connections/{id}/syncs")
+@router.get(
+    "/connections/{id}/syncs", responses={200: {"links": links(*RUN_OPERATIONS, id_from="$response.body#/items/0/id")}}
+)
 def list_syncs(id: str, caller: Reader, context: Context, paging: Paging) -> Page[RunOut]:
     with context.db.transaction() as session:
         scoped_connection(session, caller, id)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from staffsync.api.deps import Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
 from staffsync.api.pagination import Paging
+from staffsync.api.routes import links, operation_id
 from staffsync.api.schemas import Page
 from staffsync.api.webhook_schemas import (
     DeliveryOut,
@@ -27,7 +28,15 @@ from staffsync.webhooks import endpoints
 from staffsync.webhooks.endpoints import UnknownEventType, WebhookNotFound
 from staffsync.webhooks.targets import TargetRefused
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], generate_unique_id_function=operation_id)
+WEBHOOK_OPERATIONS = (
+    "get_webhook",
+    "update_webhook",
+    "delete_webhook",
+    "rotate_webhook_secret",
+    "list_webhook_deliveries",
+)
+DELIVERY_OPERATIONS = ("get_webhook_delivery", "replay_webhook_delivery")
 
 
 def _refused(error: ValueError) -> ApiError:
@@ -35,7 +44,7 @@ def _refused(error: ValueError) -> ApiError:
     return ApiError(422, code, str(error))
 
 
-@router.get("/webhooks")
+@router.get("/webhooks", responses={200: {"links": links(*WEBHOOK_OPERATIONS, id_from="$response.body#/items/0/id")}})
 def list_webhooks(caller: Reader, context: Context, paging: Paging) -> Page[WebhookOut]:
     now = utc_now()
     with context.db.transaction() as session:
@@ -44,7 +53,7 @@ def list_webhooks(caller: Reader, context: Context, paging: Paging) -> Page[Webh
         return Page(items=[WebhookOut.of(row, now) for row in items], next_cursor=cursor)
 
 
-@router.post("/webhooks", status_code=201)
+@router.post("/webhooks", status_code=201, responses={201: {"links": links(*WEBHOOK_OPERATIONS)}})
 def create_webhook(body: WebhookCreate, caller: Writer, context: Context) -> WebhookCreated:
     """The answer carries the signing secret once; afterwards it only exists encrypted."""
     config = context.webhooks()
@@ -134,7 +143,10 @@ def rotate_webhook_secret(id: str, body: SecretRotation, caller: Writer, context
         raise not_found("webhook", id) from None
 
 
-@router.get("/webhooks/{id}/deliveries")
+@router.get(
+    "/webhooks/{id}/deliveries",
+    responses={200: {"links": links(*DELIVERY_OPERATIONS, id_from="$response.body#/items/0/id")}},
+)
 def list_webhook_deliveries(
     id: str,
     caller: Reader,

@@ -32,11 +32,16 @@ TEXT_LIMITS: dict[str, int] = {
 }
 
 
+def is_storable_remote_id(remote_id: str) -> bool:
+    """Whether an id fits the columns that keep it (links, run issues): longer ones and NULs are refused there."""
+    return len(remote_id) <= TEXT_LIMITS["remote_id"] and "\x00" not in remote_id
+
+
 def rejection(record: SourceEmployee) -> RejectedRecord | None:
     """Why this record cannot be synced, or None. Tombstones only need their remote id."""
     if not record.remote_id or not record.remote_id.strip():
         return RejectedRecord(None, "The record has no id in the source", "remote_id")
-    if len(record.remote_id) > TEXT_LIMITS["remote_id"] or "\x00" in record.remote_id:
+    if not is_storable_remote_id(record.remote_id):
         return RejectedRecord(None, "The record's id in the source is not usable (too long or a NUL)", "remote_id")
     if record.deleted:
         return None

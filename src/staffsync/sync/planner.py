@@ -29,7 +29,7 @@ from staffsync.domain.plan import (
     plan_record,
 )
 from staffsync.domain.records import RejectedRecord, SourceEmployee
-from staffsync.domain.validation import rejection
+from staffsync.domain.validation import is_storable_remote_id, rejection
 from staffsync.domain.values import EmploymentStatus
 from staffsync.storage import employees as employee_store
 from staffsync.storage import runs as run_store
@@ -276,10 +276,14 @@ class RunPlanner:
 
     def _reject(self, rejected: RejectedRecord) -> None:
         self.rejected += 1
-        if rejected.remote_id:
+        remote_id = rejected.remote_id
+        if remote_id:
             # A person with bad data is still in the source: never detach them for it.
-            self.seen.add(rejected.remote_id)
-        self._issue("rejected", rejected.reason, remote_id=rejected.remote_id, field=rejected.field)
+            self.seen.add(remote_id)
+        # The mapping rejects records before validation sees their id: one too long for the issue's column is
+        # reported without it (found by the generated feeds on PostgreSQL, which enforces the length).
+        shown = remote_id if remote_id is not None and is_storable_remote_id(remote_id) else None
+        self._issue("rejected", rejected.reason, remote_id=shown, field=rejected.field)
 
     def _issue(
         self,
