@@ -14,7 +14,7 @@ from staffsync.domain.fields import FIELD_NAMES, fields_of_kind, value_from_json
 from staffsync.domain.records import normalise_email
 from staffsync.domain.values import FieldValue, JSONValue, value_to_json
 from staffsync.storage import models
-from staffsync.storage.db import insert_rows
+from staffsync.storage.db import insert_rows, insert_rows_as_one_statement
 
 # SQL IN lists stay well under SQLite's 32,766 bound-parameter limit.
 CHUNK = 900
@@ -191,7 +191,8 @@ def remote_ids_to_employees(
 
 
 def insert_employees(session: Session, rows: Iterable[dict[str, Any]]) -> None:
-    insert_rows(session, models.table_of(models.Employee), rows)
+    # The search index's trigger makes a statement per row costly on SQLite (storage/search.py).
+    insert_rows_as_one_statement(session, models.table_of(models.Employee), rows)
 
 
 def insert_links(session: Session, rows: Iterable[dict[str, Any]]) -> None:

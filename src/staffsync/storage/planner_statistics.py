@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from staffsync.storage.search import SEARCH_TABLE
+
 # Columns that scope a query (one tenant, one source, one run, one state) rather than pick rows out of it.
 SCOPE_COLUMNS = frozenset({"account_id", "connection_id", "run_id", "status"})
 ASSUMED_ROWS = 1_000_000
@@ -40,9 +42,11 @@ def seed_sqlite_statistics(connection: Connection) -> None:
         return
     # ANALYZE creates sqlite_stat1 (and measures whatever rows there already are).
     connection.exec_driver_sql("ANALYZE")
+    # The search index's own tables are FTS5's business: its queries were planned without statistics.
     measured = {(table, index) for table, index in connection.exec_driver_sql("SELECT tbl, idx FROM sqlite_stat1")}
     tables = connection.exec_driver_sql(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE '%VIRTUAL%'"
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE :search",
+        {"search": f"{SEARCH_TABLE}%"},
     ).scalars()
     rows: list[tuple[str, str, str]] = []
     for table in list(tables):

@@ -43,6 +43,31 @@ def test_hire_change_terminate_and_delete_reach_the_api(sim: Simulator) -> None:
     assert summary["mirrored_employees"] == 61 and summary["last_sync"]["deleted"] == 4
 
 
+def test_many_people_change_in_one_request_or_none_do(sim: Simulator) -> None:
+    integration = sim.integration(size=10)
+    path = f"/integrations/{integration.id}"
+    with sim.kombo(integration) as kombo:
+        first, second, third = kombo.hris.get_employees(page_size=3).result.data.results
+    changed = sim.control(
+        "POST",
+        f"{path}/employees/change",
+        json={
+            "changes": [{"employee": first.id, "last_name": "Lovelace"}, {"employee": second.id, "job_title": "CTO"}]
+        },
+    )
+    assert changed == {"changed": 2}
+    refused = sim.http.post(
+        f"{sim.base}/_control{path}/employees/change",
+        json={"changes": [{"employee": third.id, "last_name": "Kept"}, {"employee": "emp_999999", "last_name": "X"}]},
+    )
+    assert refused.status_code == 404
+    sim.control("POST", f"{path}/sync", json={"type": "FULL"})
+    with sim.kombo(integration) as kombo:
+        now = {e.id: e for e in kombo.hris.get_employees(ids=[first.id, second.id, third.id]).result.data.results}
+    assert (now[first.id].last_name, now[second.id].job_title) == ("Lovelace", "CTO")
+    assert now[third.id].last_name == third.last_name
+
+
 def test_control_rejects_bad_input_plainly(sim: Simulator) -> None:
     integration = sim.integration(size=10)
     path = f"{sim.base}/_control/integrations/{integration.id}"
@@ -51,6 +76,9 @@ def test_control_rejects_bad_input_plainly(sim: Simulator) -> None:
         ("POST", f"{path}/hire", {"salary": 3}, 400, "cannot set"),
         ("POST", f"{path}/employees/emp_999999/change", {"job_title": "x"}, 404, "no person"),
         ("POST", f"{path}/employees/emp_000001/terminate", {}, 400, "termination_date"),
+        ("POST", f"{path}/employees/change", {"changes": [{"job_title": "x"}]}, 400, "`employee` id"),
+        ("POST", f"{path}/employees/change", {"changes": [{"employee": "emp_999999"}]}, 404, "no person"),
+        ("POST", f"{path}/employees/change", {"changes": [{"employee": "emp_000001", "salary": 1}]}, 400, "cannot set"),
         ("POST", f"{path}/mass-delete", {"count": 11}, 400, "cannot delete"),
         ("PUT", f"{sim.base}/_control/settings", {"setup_error_status": True}, 400, "must be a int"),
         ("PUT", f"{sim.base}/_control/settings", {"speed": 1}, 400, "unknown settings"),

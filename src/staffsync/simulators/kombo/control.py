@@ -274,6 +274,33 @@ def control_router(state: SimulatorState) -> APIRouter:
         body = await _json(request)
         return mutate(integration_id, reference, lambda i: i.change(reference, **person_fields(i, body)))
 
+    @router.post("/integrations/{integration_id}/employees/change")
+    async def change_many(integration_id: str, request: Request) -> dict[str, Any]:
+        """Many changes in one request, all or none: `{"changes": [{"employee": <id>, <field>: <value>, …}, …]}`.
+        A benchmark changing 10 % of 100,000 people otherwise spends half a minute on requests."""
+        changes = (await _json(request)).get("changes")
+        if not isinstance(changes, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("employee"), str) for item in changes
+        ):
+            raise _bad("changes must be a list of objects, each with an `employee` id")
+        with state.lock:
+            integration = integration_of(integration_id)
+            wanted: list[tuple[str, dict[str, Any]]] = []
+            for item in changes:
+                reference = item["employee"]
+                try:
+                    integration.resolve_person(reference)
+                except KeyError:
+                    raise HTTPException(404, f"no person {reference!r}") from None
+                fields = {name: value for name, value in item.items() if name != "employee"}
+                try:
+                    wanted.append((reference, person_fields(integration, fields)))
+                except (TypeError, ValueError) as error:
+                    raise _bad(str(error)) from None
+            for reference, fields in wanted:
+                integration.change(reference, **fields)
+        return {"changed": len(wanted)}
+
     @router.post("/integrations/{integration_id}/employees/{reference}/terminate")
     async def terminate(integration_id: str, reference: str, request: Request) -> dict[str, Any]:
         end = _date((await _json(request)).get("termination_date"), "termination_date")
