@@ -389,16 +389,11 @@ def stored_values_as_columns(fields: Iterable[Mapping[str, Any]]) -> dict[str, A
     return columns
 
 
-def hidden_among(session: Session, account_id: str, ids: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for part in chunks(sorted(set(ids))):
-        found.update(
-            session.execute(
-                select(models.Employee.id).where(
-                    models.Employee.account_id == account_id,
-                    models.Employee.id.in_(part),
-                    models.Employee.hidden.is_(True),
-                )
-            ).scalars()
-        )
-    return found
+def hidden_ids(session: Session, account_id: str) -> set[str]:
+    """The account's hidden people: a few, read once per apply rather than looked up per chunk of changes
+    (by id, which PostgreSQL planned as a walk through the tenant while a first sync's rows had no statistics)."""
+    return set(
+        session.execute(
+            select(models.Employee.id).where(models.Employee.account_id == account_id, models.Employee.hidden.is_(True))
+        ).scalars()
+    )

@@ -43,6 +43,8 @@ class ApplyResult:
     applied: int = 0
     conflicted: list[str] = field(default_factory=list)
     events: int = 0
+    # Remote ids whose links this apply created, seen just now: nothing to touch afterwards.
+    linked: set[str] = field(default_factory=set)
 
 
 def apply_run(
@@ -80,12 +82,14 @@ def apply_run(
     connection = session.get(models.Connection, run.connection_id)
     assert connection is not None
     end_date_continuous = connection_store.field_settings_of(connection).is_continuous("end_date")
+    hidden = employee_store.hidden_ids(session, run.account_id)
     staged = run_store.iter_staged_changes(session, run.account_id, run.id, ChangeStatus.STAGED)
     while chunk := list(itertools.islice(staged, CHUNK)):
         result.events += _apply_chunk(
-            session, run, chunk, now=now, today=today, end_date_continuous=end_date_continuous
+            session, run, chunk, now=now, today=today, end_date_continuous=end_date_continuous, hidden=hidden
         )
         result.applied += len(chunk)
+        result.linked.update(change.remote_id for change in chunk if change.action is ChangeAction.CREATE)
     run_store.set_change_status(
         session,
         run.account_id,
@@ -122,6 +126,7 @@ def _apply_chunk(
     now: dt.datetime,
     today: dt.date,
     end_date_continuous: bool,
+    hidden: set[str],
 ) -> int:
     account_id, connection_id = run.account_id, run.connection_id
     creates = [c for c in chunk if c.action is ChangeAction.CREATE]
@@ -142,8 +147,6 @@ def _apply_chunk(
             for c in creates
         ],
     )
-    existing_ids = [c.employee_id for c in chunk if c.action is not ChangeAction.CREATE]
-    hidden = employee_store.hidden_among(session, account_id, existing_ids)
     updates: list[dict[str, Any]] = []
     for change in chunk:
         if change.action in (ChangeAction.UPDATE, ChangeAction.LINK):

@@ -236,8 +236,8 @@ def _conclude(
             run.status = RunStatus.HELD
             _emit(session, run, "sync.held", finished, reasons=list(verdict.reasons), counts=run_store.run_counts(run))
         else:
-            apply_run(session, run, now=finished, today=day, refuse_conflicts=False)
-            touch_seen(session, run, planner.seen, now=finished)
+            applied = apply_run(session, run, now=finished, today=day, refuse_conflicts=False)
+            touch_seen(session, run, planner.seen - applied.linked, now=finished)
             _mark_synced(session, run, run.connection_id, is_full=complete_fetch)
             run.status = RunStatus.SUCCEEDED
             _emit(session, run, "sync.succeeded", finished, counts=run_store.run_counts(run))
