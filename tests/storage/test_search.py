@@ -86,13 +86,20 @@ def test_a_search_finds_every_person_whose_name_email_team_or_entity_contains_it
     assert _found(db, company, phrase) == people
 
 
-@pytest.mark.parametrize("phrase", ["%", "%%%", "___", "_x", '"', 'a" OR "b', "lace*", "NEAR(ada)"])
+@pytest.mark.parametrize(
+    "phrase", ["%", "%%%", "___", "_x", '"', 'a" OR "b', "lace*", "NEAR(ada)", 'D\x06\x95"\x00\x9f', "zz\x00z"]
+)
 def test_wildcards_and_query_syntax_in_a_search_are_plain_characters(db: Database, company: str, phrase: str) -> None:
     assert _found(db, company, phrase) == []
 
 
 def test_an_underscore_is_found_as_itself(db: Database, company: str) -> None:
     assert _found(db, company, "n_sm") == ["Ali O'Brien_Smith"]
+
+
+def test_a_nul_in_a_search_is_left_out_of_it(db: Database, company: str) -> None:
+    """Found by the schemathesis state machine: a NUL ended the FTS5 query string ('unterminated string')."""
+    assert _found(db, company, "love\x00lace") == ["Ada Lovelace"]
 
 
 def test_the_index_follows_renames_and_deletions(db: Database, company: str) -> None:

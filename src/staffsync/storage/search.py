@@ -34,9 +34,16 @@ SHORTEST_INDEXED = 3
 
 
 def declared_by_models(name: str | None, type_: str, parent_names: Any) -> bool:
-    """For alembic's `include_name`: everything but the search table, its FTS5 shadow tables and the
-    trigram index, which the models do not declare."""
-    return name is None or not name.startswith(_STRUCTURES)
+    """For alembic's `include_name`: the models' tables and what is on them, but not the search table, its
+    FTS5 shadow tables and the trigram index, nor procrastinate's tables (its own migrations own them)."""
+    if name is None:
+        return True
+    if name.startswith(_STRUCTURES):
+        return False
+    if type_ == "table":
+        return name in models.Base.metadata.tables
+    table = parent_names.get("table_name") if isinstance(parent_names, dict) else None
+    return table is None or table in models.Base.metadata.tables
 
 
 def _body(prefix: str = "") -> str:
@@ -133,7 +140,8 @@ def _escape_like(phrase: str) -> str:
 
 def search_filter(phrase: str) -> ColumnElement[bool]:
     """The people a directory search finds: `phrase` anywhere in their name, work email, team or legal entity."""
-    wanted = phrase.strip()
+    # A NUL ends an FTS5 query string early, and PostgreSQL refuses it in text: no name holds one anyway.
+    wanted = phrase.replace("\x00", "").strip()
     if len(wanted) >= SHORTEST_INDEXED:
         return MatchesSearch(wanted)
     pattern = f"%{_escape_like(wanted.lower())}%"
