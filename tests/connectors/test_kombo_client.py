@@ -58,8 +58,10 @@ def connect() -> Iterator[Callable[..., KomboConnector]]:
 
     def make(kombo: KomboLists, **options: Any) -> KomboConnector:
         options = {"retry": FAST, "page_size": 2, "timezone": "Europe/Berlin"} | options
-        client = httpx.Client(transport=httpx.MockTransport(kombo))
-        connector = KomboConnector(API_KEY, INTEGRATION, server_url="http://kombo.test/v1/", client=client, **options)
+        transport = httpx.MockTransport(kombo)
+        connector = KomboConnector(
+            API_KEY, INTEGRATION, server_url="http://kombo.test/v1/", transport=transport, **options
+        )
         made.append(connector)
         return connector
 
@@ -139,6 +141,22 @@ def test_a_full_fetch_pages_through_every_employee_with_tombstones(connect: Call
     }
     assert second.url.params["cursor"] == "/hris/employees:2"
     assert second.url.params["include_deleted"] == "true"
+
+
+def test_a_caller_reading_a_few_records_gets_pages_of_that_size(connect: Callable[..., KomboConnector]) -> None:
+    """A preview's page of 3 costs one page of 3 at Kombo, not its largest; reading on still gets everyone."""
+    kombo = KomboLists({"/hris/employees": [employee(n) for n in range(1, 8)]})
+    connector = connect(kombo, page_size=250)
+
+    stream = connector.employees(FetchRequest(fields=EVERYTHING.fields, expected_records=3))
+    first_three = [next(stream) for _ in range(3)]
+
+    assert [item.remote_id for item in first_three] == ["E1", "E2", "E3"]
+    assert [request.url.params["page_size"] for request in kombo.requests] == ["3"]
+    assert len(people([*first_three, *stream])) == 7
+    assert [request.url.params["page_size"] for request in kombo.requests] == ["3", "3", "3"]
+    list(connector.employees(EVERYTHING))
+    assert kombo.requests[-1].url.params["page_size"] == "250"
 
 
 def test_an_incremental_fetch_asks_for_changes_since_the_watermark_in_utc(

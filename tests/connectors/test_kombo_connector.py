@@ -147,7 +147,7 @@ def test_a_rate_limit_on_the_wire_is_waited_out(state: SimulatorState, connect: 
     [
         (Fault("forbidden"), FailureKind.CREDENTIALS_REJECTED),
         (Fault("html_error", times=None), FailureKind.UNAVAILABLE),
-        (Fault("unknown_enum"), FailureKind.INVALID_RESPONSE),
+        (Fault("missing_key", key="id"), FailureKind.INVALID_RESPONSE),
         (Fault("truncated"), FailureKind.INVALID_RESPONSE),
         (Fault("reset", times=None), FailureKind.NETWORK),
         (Fault("slow", delay=1.0, times=None), FailureKind.NETWORK),

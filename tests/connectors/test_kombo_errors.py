@@ -16,7 +16,7 @@ from kombo_payloads import minimal_employee
 from staffsync.connectors.base import ConnectorError, FailureKind, FetchRequest
 from staffsync.connectors.kombo import KomboConnector, KomboErrorTranslator, retry_config
 from staffsync.domain.fields import FIELD_NAMES
-from staffsync.domain.records import SourceEmployee
+from staffsync.domain.records import RejectedRecord, SourceEmployee
 
 API_KEY = "sk_test_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 INTEGRATION = "personio:CBNMt7dSNCzBdnRTx87dev4E"
@@ -54,9 +54,13 @@ def connect() -> Iterator[Callable[..., KomboConnector]]:
 
     def make(fake: FakeKombo, **options: Any) -> KomboConnector:
         options = {"retry": FAST, "timeout_ms": 500} | options
-        client = httpx.Client(transport=httpx.MockTransport(fake))
         connector = KomboConnector(
-            API_KEY, INTEGRATION, timezone="Europe/Berlin", server_url=SERVER, client=client, **options
+            API_KEY,
+            INTEGRATION,
+            timezone="Europe/Berlin",
+            server_url=SERVER,
+            transport=httpx.MockTransport(fake),
+            **options,
         )
         made.append(connector)
         return connector
@@ -247,37 +251,45 @@ def test_an_error_code_the_sdk_does_not_know_is_judged_by_its_status(connect: Ca
     assert error.message == f"Kombo rejected the credentials (HTTP 401): Your key was revoked. (log: {LOG_URL})"
 
 
-def test_a_missing_required_key_is_an_invalid_response_naming_the_field(connect: Callable[..., KomboConnector]) -> None:
-    broken = employee(2)
-    del broken["groups"]
+def test_a_person_without_an_id_is_an_invalid_response_naming_where(connect: Callable[..., KomboConnector]) -> None:
+    anonymous = employee(2)
+    del anonymous["id"]
 
-    error = failure(connect(FakeKombo(page(employee(1), broken))))
+    error = failure(connect(FakeKombo(page(employee(1), anonymous))))
 
     assert error.kind is FailureKind.INVALID_RESPONSE
-    assert (
-        error.message
-        == "Kombo sent a response staffsync cannot read: field `results.1.groups`: Field required (missing)"
-    )
+    assert error.message == "Kombo sent a response staffsync cannot read: employee 2 of the page has no `id`"
 
 
-def test_an_unknown_group_type_is_an_invalid_response_naming_where(connect: Callable[..., KomboConnector]) -> None:
+def test_a_key_the_mapping_does_not_need_may_be_missing(connect: Callable[..., KomboConnector]) -> None:
+    """The SDK's models require `groups`; a person without any is simply in no team."""
+    teamless = employee(2)
+    del teamless["groups"]
+
+    found = list(connect(FakeKombo(page(employee(1), teamless))).employees(EVERYTHING))
+
+    assert [type(item) for item in found] == [SourceEmployee, SourceEmployee]
+    assert isinstance(found[1], SourceEmployee) and found[1].team is None
+
+
+def test_a_group_type_kombo_added_later_is_no_team_and_rejects_nobody(connect: Callable[..., KomboConnector]) -> None:
     odd = employee(1, groups=[{"id": "D", "remote_id": "1", "name": "Secret Division", "type": "DIVISION"}])
 
-    error = failure(connect(FakeKombo(page(odd))))
+    (person,) = list(connect(FakeKombo(page(odd))).employees(EVERYTHING))
 
-    assert error.kind is FailureKind.INVALID_RESPONSE
-    assert error.message.startswith("Kombo sent a response staffsync cannot read: field `results.0.groups.0.type`: ")
-    assert "DIVISION" not in error.message and "Secret Division" not in error.message
+    assert isinstance(person, SourceEmployee) and person.team is None and person.teams == ()
 
 
-def test_an_invalid_response_never_quotes_personal_values(connect: Callable[..., KomboConnector]) -> None:
-    odd = employee(1, work_email=["renee.private@example.org"], start_date="born 1990-05-17")
+def test_an_unreadable_value_rejects_that_person_alone_never_quoting_it(
+    connect: Callable[..., KomboConnector],
+) -> None:
+    odd = employee(1, work_email=["renee.private@example.org"])
 
-    error = failure(connect(FakeKombo(page(odd))))
+    rejected, fine = list(connect(FakeKombo(page(odd, employee(2)))).employees(EVERYTHING))
 
-    assert error.kind is FailureKind.INVALID_RESPONSE
-    assert "renee.private" not in error.message and "1990" not in error.message
-    assert "more problems)" in error.message
+    assert isinstance(rejected, RejectedRecord) and rejected.remote_id == odd["id"] and rejected.field == "work_email"
+    assert "renee.private" not in rejected.reason
+    assert isinstance(fine, SourceEmployee)
 
 
 def test_truncated_json_is_an_invalid_response(connect: Callable[..., KomboConnector]) -> None:
@@ -352,7 +364,8 @@ def test_the_api_key_is_redacted_even_when_kombo_quotes_it(connect: Callable[...
 
 
 def test_the_sdk_exception_is_not_chained_because_it_can_quote_the_body(connect: Callable[..., KomboConnector]) -> None:
-    error = failure(connect(FakeKombo(page(employee(1, work_email=["private@example.org"])))))
+    cut = b'{"status":"success","data":{"results":[{"id":"E1","work_email":"private@example.org",'
+    error = failure(connect(FakeKombo(httpx.Response(200, content=cut, headers={"content-type": "application/json"}))))
 
     assert error.__cause__ is None and error.__suppress_context__
 

@@ -1,10 +1,11 @@
-"""Kombo answering 200 with a body that is not what the SDK's models promise: cut off, not UTF-8, a missing
-required key, an unknown strict enum, a value of the wrong type, an HTML login page, an error envelope;
-and the benign drift the directory must shrug off: unknown extra fields, an unmapped employment status.
+"""Kombo answering 200 with a body that is not what the SDK's models promise: cut off, not UTF-8, a person
+without an id, an HTML login page, an error envelope; one person's unreadable value; and the benign drift the
+directory must shrug off: unknown extra fields, missing keys staffsync does not read, an enum word Kombo added,
+an unmapped employment status.
 
 Invariants: a page that cannot be read fails the run, naming where, never quoting a value, with the
 directory unchanged (never "an empty page", never "these people left"); one unreadable person is rejected
-alone and never read as a leaver; extra fields are ignored and never stored.
+alone, with the reason, and never read as a leaver; extra fields are ignored and never stored.
 """
 
 from __future__ import annotations
@@ -37,28 +38,57 @@ def test_a_page_that_is_not_complete_json_fails_the_run_and_changes_nothing(sync
     assert "(at page 3 of Kombo's employees)" in (outcome.error or "")
 
 
-@pytest.mark.parametrize("key", ["id", "changed_at", "employments"])
-def test_a_page_missing_a_required_key_fails_the_run_naming_the_field_and_changes_nothing(
-    synced: World, key: str
+def test_a_page_with_a_person_without_an_id_fails_the_run_and_changes_nothing(synced: World) -> None:
+    """Nobody can tell who that was: a full fetch could not say who is no longer there."""
+    synced.arm("missing_key", key="id", skip=1)
+    fails_unchanged(synced, "employee 1 of the page has no `id` (at page 2 of Kombo's employees)")
+
+
+@pytest.mark.parametrize("key", ["changed_at", "employments"])
+def test_a_missing_key_staffsync_does_not_read_changes_nothing_about_the_run(
+    pair: tuple[World, World], key: str
 ) -> None:
+    synced, twin = pair
     synced.arm("missing_key", key=key, skip=1)
-    fails_unchanged(synced, f"field `results.0.{key}`: Field required (missing)")
+    recovers(synced, twin)
 
 
-def test_an_unknown_value_of_a_strict_enum_fails_the_run_naming_where_and_changes_nothing(synced: World) -> None:
+def test_a_group_type_kombo_added_later_is_not_a_team_and_stops_nobody(synced: World) -> None:
     synced.arm("unknown_enum", value="DIVISION", skip=1)
-    outcome = fails_unchanged(synced, "field `results.0.groups.0.type`")
-    assert "DIVISION" not in (outcome.error or "")
+    outcome = synced.sync(at=LATER, full=True)
+    assert outcome.status == "succeeded", outcome.error
+    assert not [issue for issue in synced.issues(outcome.run_id) if issue.code == "rejected"]
+    with synced.db.engine.connect() as connection:
+        dump = "\n".join(str(row) for table in Base.metadata.sorted_tables for row in connection.execute(select(table)))
+    assert "DIVISION" not in dump
 
 
-def test_a_value_of_the_wrong_type_fails_the_run_without_quoting_it_and_changes_nothing(synced: World) -> None:
+def test_a_value_of_the_wrong_type_rejects_that_person_alone_with_the_reason(synced: World) -> None:
+    before = {row["id"]: row for row in synced.snapshot().tables["employees"]}
+    damaged: list[str] = []
+
     def soon(_: dict[str, str], page: dict[str, Any]) -> dict[str, Any]:
-        results(page)[0]["start_date"] = "soon-ish 4f1e"
+        first = results(page)[0]
+        damaged.append(first["id"])
+        first["start_date"] = "soon-ish 4f1e"
         return page
 
     synced.wire.tamper.rewrite(soon, requests={2})
-    outcome = fails_unchanged(synced, "field `results.0.start_date`")
-    assert "4f1e" not in (outcome.error or "")
+    outcome = synced.sync(at=LATER, full=True)
+
+    assert outcome.status == "succeeded", outcome.error
+    [rejected] = [issue for issue in synced.issues(outcome.run_id) if issue.code == "rejected"]
+    assert rejected.remote_id == damaged[0] and rejected.field == "start_date"
+    assert "start_date" in rejected.message and "is not an ISO 8601 date-time" in rejected.message
+    assert outcome.counts["fetched"] == len(synced.people())
+    with synced.db.session() as session:
+        link = session.execute(select(models.SourceLink).where(models.SourceLink.remote_id == damaged[0])).scalar_one()
+        employee = session.get(models.Employee, link.employee_id)
+        assert employee is not None
+    if link.employee_id in before:
+        # Kept as they were: a rejected person is never read as a leaver.
+        assert link.active and employee.detached_at is None
+        assert before[link.employee_id]["version"] == employee.version
 
 
 def test_an_html_login_page_answered_with_200_fails_the_run_and_changes_nothing(synced: World) -> None:

@@ -18,6 +18,9 @@ class FetchRequest:
 
     fields: frozenset[str]
     updated_after: dt.datetime | None = None
+    # How many records the caller reads before it stops (a preview's first page): a connector may ask its
+    # source for pages of that size instead of its largest. None: the caller reads everything.
+    expected_records: int | None = None
 
     @property
     def is_full(self) -> bool:

@@ -35,10 +35,16 @@ def preview(
     *,
     last_name: str | None = None,
     status: str | None = None,
+    rows: int | None = None,
 ) -> Iterator[PreviewRow]:
-    """Rejected records show as excluded with the rejection reason: they would not sync either."""
+    """Rejected records show as excluded with the rejection reason: they would not sync either. `rows` is how
+    many rows the caller will read: the source is then asked for pages of about that size, a page of a preview
+    costing what it shows rather than a whole page of the source."""
     wanted = last_name.strip().lower() if last_name else None
-    for item in connector.employees(FetchRequest(fields=settings.enabled_fields())):
+    # A search or a status reads on until enough rows match: the source's largest pages are then the fastest.
+    expected = rows if rows is not None and not wanted and not status else None
+    request = FetchRequest(fields=settings.enabled_fields(), expected_records=expected)
+    for item in connector.employees(request):
         row = _row(item, settings, rules)
         if row is None:
             continue

@@ -4,6 +4,7 @@ One `kombo.Kombo` client per connector, so per integration id: the SDK sends `X-
 constructor on every HRIS call. The SDK retries nothing unless told to, so every connector passes a
 RetryConfig (429, 500, 502, 503, 504 and transport errors, honouring `Retry-After` up to the retry window);
 whatever still fails becomes a ConnectorError in plain words (errors.py) and the engine applies nothing.
+Employee records reach the mapping as the JSON Kombo sent, not through the SDK's models (raw_pages.py).
 """
 
 from __future__ import annotations
@@ -11,18 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import functools
-from collections.abc import Callable, Collection, Iterator, Sequence
+import operator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-import pydantic
 from kombo import Kombo
 from kombo.hris import Hris
 from kombo.models import (
-    GetHrisEmployeesPositiveResponseResult,
-    GetHrisEmployeesResponse,
     GetHrisGroupsResponse,
     GetHrisLegalEntitiesResponse,
     GetHrisLocationsResponse,
@@ -46,6 +45,7 @@ from staffsync.connectors.kombo.mapping import (
     employment_type_of,
     to_source_employee,
 )
+from staffsync.connectors.kombo.raw_pages import RawEmployeePages
 from staffsync.domain.records import FilterOption, RejectedRecord, SourceEmployee
 from staffsync.domain.values import EmploymentType
 
@@ -58,13 +58,8 @@ DEFAULT_TIMEOUT_MS: Final = 60_000
 MAX_PAGES_WITHOUT_PROGRESS: Final = 10
 
 
-class _Identified(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
 R = TypeVar("R")
-T = TypeVar("T", bound=_Identified)
+T = TypeVar("T")
 
 
 def retry_config(
@@ -127,8 +122,7 @@ def _retry_after_s(header: str | None) -> float | None:
 
 class KomboConnector:
     """Reads one Kombo integration's employees. Use it as a context manager (or call `close()`) to release
-    the HTTP client; an `httpx.Client` passed as `client` stays the caller's to close (it gains the
-    `RetryAfterCap` response hook)."""
+    the HTTP client. `transport` replaces the network under the SDK's client (tests pass a MockTransport)."""
 
     provider = "kombo"
     supports_incremental = True
@@ -143,7 +137,7 @@ class KomboConnector:
         retry: RetryConfig | None = None,
         timeout_ms: int = DEFAULT_TIMEOUT_MS,
         page_size: int = MAX_PAGE_SIZE,
-        client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         secret = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         if not secret.strip():
@@ -171,21 +165,19 @@ class KomboConnector:
             retry_window_s=backoff.max_elapsed_time / 1000 if backoff else None,
             secrets=(secret,),
         )
-        # The SDK's own default client, made here so that the Retry-After cap can hook into it.
-        self._owned_client = httpx.Client(follow_redirects=True) if client is None else None
-        client = client or self._owned_client
-        assert client is not None
+        # The SDK's own default client, made here so that the Retry-After cap and the raw employee pages can
+        # hook into it.
+        self._pages = RawEmployeePages(transport or httpx.HTTPTransport())
+        hooks: list[Callable[[httpx.Response], None]] = []
         if backoff is not None:
-            cap = RetryAfterCap(backoff.max_elapsed_time / 1000)
-            hooks = client.event_hooks
-            if cap not in hooks["response"]:
-                client.event_hooks = {**hooks, "response": [*hooks["response"], cap]}
+            hooks.append(RetryAfterCap(backoff.max_elapsed_time / 1000))
+        self._client = httpx.Client(follow_redirects=True, transport=self._pages, event_hooks={"response": hooks})
         # A callable key keeps the secret out of the SDK configuration's repr.
         self._sdk = Kombo(
             api_key=lambda: secret,
             integration_id=integration_id,
             server_url=self.server_url,
-            client=client,
+            client=self._client,
             retry_config=self.retry,
             timeout_ms=timeout_ms,
         )
@@ -202,8 +194,7 @@ class KomboConnector:
     def close(self) -> None:
         # The SDK's __exit__ closes the client it made (not one passed in); the SDK leaves it unannotated.
         self._sdk.__exit__(None, None, None)  # type: ignore[no-untyped-call]
-        if self._owned_client is not None:
-            self._owned_client.close()
+        self._client.close()
 
     @property
     def _hris(self) -> Hris:
@@ -214,7 +205,10 @@ class KomboConnector:
     def employees(self, request: FetchRequest) -> Iterator[SourceEmployee | RejectedRecord]:
         """Every employee, or every employee changed since `request.updated_after`, tombstones included
         (a deleted person must detach, in a full fetch as much as an incremental one)."""
-        return self._employees(request.fields, _utc(request.updated_after))
+        page_size = self.page_size
+        if request.expected_records is not None:
+            page_size = max(1, min(page_size, request.expected_records))
+        return self._employees(request.fields, _utc(request.updated_after), page_size)
 
     def filter_options(self) -> FilterOptions:
         """Legal entities and teams from Kombo's lists, plus those only seen on employees; the employment
@@ -227,7 +221,7 @@ class KomboConnector:
         }
         teams = _team_options(groups)
         types: set[EmploymentType] = set()
-        for results in self._employee_pages(updated_after=None, include_deleted=False):
+        for results in self._employee_pages(updated_after=None, include_deleted=False, page_size=self.page_size):
             for employee in results:
                 _collect_options(employee, entities=entities, teams=teams, types=types)
         return FilterOptions(
@@ -239,12 +233,13 @@ class KomboConnector:
     # --- the stream -------------------------------------------------------------------------------
 
     def _employees(
-        self, fields: frozenset[str], updated_after: dt.datetime | None
+        self, fields: frozenset[str], updated_after: dt.datetime | None, page_size: int
     ) -> Iterator[SourceEmployee | RejectedRecord]:
         catalogue = KomboCatalogue()
         loaded: set[CatalogueKind] = set()
-        for results in self._employee_pages(updated_after=updated_after, include_deleted=True):
-            raws = [_json_of(employee, EMPLOYEE_SHAPE) for employee in results]
+        pages = self._employee_pages(updated_after=updated_after, include_deleted=True, page_size=page_size)
+        for results in pages:
+            raws = [_projected(cast("Mapping[str, object]", employee), EMPLOYEE_SHAPE) for employee in results]
             needs: set[CatalogueKind] = set()
             for raw in raws:
                 needs |= catalogue_needs(raw, fields=fields) - loaded
@@ -269,20 +264,29 @@ class KomboConnector:
         return KomboCatalogue(groups=groups, legal_entities=entities, locations=locations)
 
     def _employee_pages(
-        self, *, updated_after: dt.datetime | None, include_deleted: bool
-    ) -> Iterator[Sequence[GetHrisEmployeesPositiveResponseResult]]:
-        def fetch(cursor: str | None = None) -> GetHrisEmployeesResponse | None:
-            return self._hris.get_employees(
-                cursor=cursor, page_size=self.page_size, updated_after=updated_after, include_deleted=include_deleted
+        self, *, updated_after: dt.datetime | None, include_deleted: bool, page_size: int
+    ) -> Iterator[Sequence[object]]:
+        """Pages of employees as plain JSON (raw_pages.py): the SDK makes each call, the records skip its models."""
+
+        def fetch(cursor: str | None = None) -> _EmployeesPage | None:
+            self._pages.forget()
+            response = self._hris.get_employees(
+                cursor=cursor, page_size=page_size, updated_after=updated_after, include_deleted=include_deleted
             )
+            if response is None:
+                return None
+            results = self._pages.take()
+            _require_ids(results)
+            return _EmployeesPage(results, response.result.data.next)
 
         # The cursor is passed with the same filters rather than through the SDK's `next()`: that sends the
-        # same request, but first parses the whole page's JSON a second time (a tenth of a large fetch).
+        # same request, but first parses the whole page's JSON a second time.
         return self._paginate(
             fetch,
-            page=_employees_page,
-            follow=lambda response: fetch(response.result.data.next),
+            page=lambda response: (response.results, response.next),
+            follow=lambda response: fetch(response.next),
             what="employees",
+            identify=_raw_id,
         )
 
     def _load_groups(self) -> dict[str, KomboGroup]:
@@ -334,6 +338,7 @@ class KomboConnector:
         page: Callable[[R], tuple[Sequence[T], str | None]],
         follow: Callable[[R], R | None],
         what: str,
+        identify: Callable[[T], object] = operator.attrgetter("id"),
     ) -> Iterator[Sequence[T]]:
         """Follows Kombo's cursors (`follow` re-sends every original filter with the next cursor). A
         cursor Kombo already gave would serve the same pages forever, and so would fresh cursors that keep
@@ -341,12 +346,12 @@ class KomboConnector:
         number = 1
         response = self._call(first, what=what, page=number)
         cursors: set[str] = set()
-        served: set[str] = set()
+        served: set[object] = set()
         idle = 0
         while response is not None:
             results, cursor = page(response)
             before = len(served)
-            served.update(item.id for item in results)
+            served.update(identify(item) for item in results)
             idle = idle + 1 if len(served) == before else 0
             yield results
             if cursor is None or not cursor.strip():
@@ -401,10 +406,28 @@ class _Place(Protocol):
     def address(self) -> _Address | Unset | None: ...
 
 
-def _employees_page(
-    response: GetHrisEmployeesResponse,
-) -> tuple[Sequence[GetHrisEmployeesPositiveResponseResult], str | None]:
-    return response.result.data.results, response.result.data.next
+@dataclass(frozen=True, slots=True)
+class _EmployeesPage:
+    results: list[object]
+    next: str | None
+
+
+def _raw_id(record: object) -> object:
+    return record.get("id") if isinstance(record, dict) else None
+
+
+def _require_ids(results: Sequence[object]) -> None:
+    """A page whose records are not objects with an id fails the fetch, as the SDK's models would have: such a
+    record cannot be told apart from anyone, so a full fetch could not say who is no longer there. Any other
+    unreadable value rejects only its own person (mapping.py)."""
+    for position, record in enumerate(results):
+        remote_id = _raw_id(record)
+        if not isinstance(remote_id, str) or not remote_id.strip():
+            problem = "is not an object" if not isinstance(record, dict) else "has no `id`"
+            raise ConnectorError(
+                FailureKind.INVALID_RESPONSE,
+                f"Kombo sent a response staffsync cannot read: employee {position + 1} of the page {problem}",
+            )
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -414,62 +437,21 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-# Plain JSON scalars, returned as they are; a `str` subclass (an SDK enum, an `UnrecognizedStr`) is not one.
-_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
-# Per SDK model class and shape: (attribute, JSON key, shape of the value) of each key of the shape. The shape is
-# kept in the entry, so its id cannot be reused while the entry stands.
-_PLANS: dict[tuple[type[pydantic.BaseModel], int], tuple[Shape, tuple[tuple[str, str, Shape | None], ...]]] = {}
-
-
-def _plan(model: type[pydantic.BaseModel], shape: Shape) -> tuple[tuple[str, str, Shape | None], ...]:
-    """Resolved once per model class: every page converts thousands of instances of the same few classes."""
-    entry = _PLANS.get((model, id(shape)))
-    if entry is None:
-        attributes = {info.alias or name: name for name, info in model.model_fields.items()}
-        plan = tuple((attributes.get(key, key), key, inner) for key, inner in shape.items())
-        entry = _PLANS[(model, id(shape))] = (shape, plan)
-    return entry[1]
-
-
-def _json_of(model: pydantic.BaseModel, shape: Shape) -> dict[str, object]:
-    """The JSON form of the keys of `shape` in an SDK model: only what the mapping reads is converted."""
-    # Field values live in the instance's __dict__: reading it skips pydantic's attribute machinery.
-    data = model.__dict__
+def _projected(record: Mapping[str, object], shape: Shape) -> dict[str, object]:
+    """The keys of `shape` in one employee's JSON: the SSN, bank accounts, date of birth and custom fields
+    Kombo sends never reach the mapping."""
     found: dict[str, object] = {}
-    for attribute, key, inner in _plan(type(model), shape):
-        value = data.get(attribute)
-        if value is None or type(value) is str:
-            found[key] = value
-        elif isinstance(value, Unset):
+    for key, inner in shape.items():
+        if key not in record:
             continue
-        elif inner is not None and isinstance(value, pydantic.BaseModel):
-            found[key] = _json_of(value, inner)
-        elif inner is not None and isinstance(value, list):
-            found[key] = [
-                _json_of(item, inner) if isinstance(item, pydantic.BaseModel) else _plain(item) for item in value
-            ]
-        else:
-            found[key] = _plain(value)
+        value = record[key]
+        if inner is not None:
+            if isinstance(value, dict):
+                value = _projected(value, inner)
+            elif isinstance(value, list):
+                value = [_projected(item, inner) if isinstance(item, dict) else item for item in value]
+        found[key] = value
     return found
-
-
-def _plain(value: object) -> object:
-    """The JSON form of an SDK value the mapping reads as it is. Not `model_dump`: the SDK's serializers drop
-    the raw strings Kombo passes through for unmapped enums (an `UnrecognizedStr` dumps as nothing), and those
-    are kept. An object where the mapping expects a scalar is an object with nothing read: the mapping refuses
-    it by its shape alone."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if isinstance(value, pydantic.BaseModel):
-        return {}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _set(value: R | Unset | None) -> R | None:
@@ -500,22 +482,30 @@ def _team_options(groups: dict[str, KomboGroup]) -> dict[str, FilterOption]:
 
 
 def _collect_options(
-    employee: GetHrisEmployeesPositiveResponseResult,
+    employee: object,
     *,
     entities: dict[str, FilterOption],
     teams: dict[str, FilterOption],
     types: set[EmploymentType],
 ) -> None:
-    """Adds what one employee shows beyond Kombo's lists. Read leniently: one odd employee must not hide
+    """Adds what one employee's JSON shows beyond Kombo's lists. Read leniently: one odd employee must not hide
     the options of everyone else."""
-    entity = employee.legal_entity
-    if entity is not None and entity.id not in entities:
-        entities[entity.id] = FilterOption(entity.id, _text(entity.name) or entity.id)
-    for group in employee.groups:
-        if group.type == TEAM and group.id not in teams:
-            teams[group.id] = FilterOption(group.id, _text(group.name) or group.id)
-    word = _set(employee.employment_type)
-    normalised = employment_type_of(str(word)) if word is not None else None
+    if not isinstance(employee, dict):
+        return
+    entity = employee.get("legal_entity")
+    entity_id = _text(entity.get("id")) if isinstance(entity, dict) else None
+    if entity_id is not None and entity_id not in entities:
+        assert isinstance(entity, dict)
+        entities[entity_id] = FilterOption(entity_id, _text(entity.get("name")) or entity_id)
+    groups = employee.get("groups")
+    for group in groups if isinstance(groups, list) else ():
+        group_id = _text(group.get("id")) if isinstance(group, dict) else None
+        if group_id is not None and group.get("type") == TEAM and group_id not in teams:
+            teams[group_id] = FilterOption(group_id, _text(group.get("name")) or group_id)
+    try:
+        normalised = employment_type_of(employee.get("employment_type"))
+    except (TypeError, ValueError):
+        return
     if normalised is not None:
         types.add(normalised.type)
 

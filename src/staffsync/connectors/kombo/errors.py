@@ -127,6 +127,9 @@ class KomboErrorTranslator:
             )
         elif isinstance(error, sdk_errors.NoResponseError):
             found = ConnectorError(FailureKind.NETWORK, f"Kombo at {self._host()} sent no response")
+        elif isinstance(error, ConnectorError):
+            # Found by the connector itself in what the SDK returned: told where, like the SDK's own.
+            found = error
         else:
             return None
         return self._finish(found, what=what, page=page)

@@ -67,10 +67,10 @@ EMPLOYMENT_STATUSES: Final[Mapping[str, EmploymentStatus]] = {
 }
 
 # What the mapping reads of one employee, nested: a key maps to None for a value read as it is, or to the
-# shape of the object (or of each object of the list) under it. The connector converts only these keys from
-# the SDK's model (converting all of it cost more than the mapping itself), so the SSN, bank accounts, date of
-# birth and custom fields Kombo sends never leave the SDK's page object. A key the mapping reads must be listed
-# here: an unlisted one would reach the mapping as absent (a connector test compares the two on a full payload).
+# shape of the object (or of each object of the list) under it. The connector hands the mapping only these keys
+# of each employee's JSON, so the SSN, bank accounts, date of birth and custom fields Kombo sends never reach it.
+# A key the mapping reads must be listed here: an unlisted one would reach the mapping as absent (a connector test
+# compares the two on a full payload).
 Shape: TypeAlias = Mapping[str, "Shape | None"]
 _PLACE_ADDRESS: Final[Shape] = {"country": None}
 EMPLOYEE_SHAPE: Final[Shape] = {
