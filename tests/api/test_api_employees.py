@@ -24,6 +24,18 @@ def test_the_directory_paginates_every_employee_exactly_once(world: ApiWorld) ->
     assert first["total"] == PEOPLE and first["view"] == "active" and first["next_cursor"]
 
 
+def test_the_next_page_starts_after_the_last_person_shown_even_when_the_list_changed_before_it(
+    world: ApiWorld,
+) -> None:
+    """Keyset paging: hiding someone already shown neither repeats nor skips anyone (an offset would skip one)."""
+    everyone = [item["id"] for item in world.walk("/employees", limit=200)]
+    first = world.get("/employees", params={"limit": 4})
+    assert [item["id"] for item in first["items"]] == everyone[:4]
+    world.send("POST", f"/employees/{everyone[0]}/hide")
+    second = world.get("/employees", params={"limit": 4, "cursor": first["next_cursor"]})
+    assert [item["id"] for item in second["items"]] == everyone[4:8]
+
+
 def test_the_directory_is_searchable(world: ApiWorld) -> None:
     found = world.get("/employees", params={"q": "newcomer"})
     assert [item["last_name"] for item in found["items"]] == ["Newcomer"]

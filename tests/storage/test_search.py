@@ -126,11 +126,14 @@ def test_a_search_never_finds_another_accounts_people(db: Database, company: str
 
 def test_a_search_of_three_characters_or_more_reads_the_index(db: Database, company: str) -> None:
     with db.engine.connect() as connection:
-        statement = select(models.Employee.id).where(search_filter("lovelace"))
+        employee = models.Employee
+        statement = select(employee.id).where(employee.account_id == company, search_filter("lovelace"))
         compiled = statement.compile(connection, compile_kwargs={"literal_binds": True})
         if db.is_sqlite:
             plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
             assert f"SCAN {SEARCH_TABLE} VIRTUAL TABLE" in plan
+            # The matches are looked up by rowid: a `(… IN …) = 1` would have the whole table scanned instead.
+            assert "SCAN employees" not in plan and "INTEGER PRIMARY KEY (rowid=?)" in plan
         else:
             indexes = connection.execute(
                 text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": SEARCH_INDEX}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from staffsync.api.deps import ApiContext, Caller, Context, Reader, Writer
 from staffsync.api.errors import ApiError, not_found
-from staffsync.api.pagination import PageRequest, Paging
+from staffsync.api.pagination import DirectoryPageRequest, DirectoryPaging, Paging
 from staffsync.api.routes import links, operation_id
 from staffsync.api.schemas import ChangeOut, ConnectionDiagnosticOut, EmployeeEdit, EmployeeOut, EmployeePage, Page
 from staffsync.domain.fields import FIELDS, value_from_json
@@ -42,7 +42,7 @@ def employee_links(id_from: str) -> dict[str, dict[str, Any]]:
 def directory_page(
     context: ApiContext,
     caller: Caller,
-    paging: PageRequest,
+    paging: DirectoryPageRequest,
     *,
     view: DirectoryView,
     text: str | None = None,
@@ -52,7 +52,6 @@ def directory_page(
     with context.db.transaction() as session:
         account = account_store.get_account(session, caller.account_id)
         assert account is not None
-        # The directory service lists from the top: ask for everything up to this page's end and keep its tail.
         listing = list_employees(
             session,
             account,
@@ -60,12 +59,13 @@ def directory_page(
             now=utc_now(),
             text=text,
             include_hidden=include_hidden,
-            limit=paging.offset + paging.probe,
+            limit=paging.limit,
+            after=paging.after,
         )
-        items, cursor = paging.window(listing.page.employees[paging.offset :])
+        following = listing.page.next_cursor
         return EmployeePage(
-            items=[EmployeeOut.of(row) for row in items],
-            next_cursor=cursor,
+            items=[EmployeeOut.of(row) for row in listing.page.employees],
+            next_cursor=following.to_token() if following else None,
             view=listing.view.value,
             today=listing.today,
             total=listing.page.total,
@@ -86,7 +86,7 @@ def directory_page(
 def list_directory(
     caller: Reader,
     context: Context,
-    paging: Paging,
+    paging: DirectoryPaging,
     q: Annotated[str | None, Query(max_length=200, description="Name, email, team or legal entity")] = None,
     include_hidden: bool = False,
     view: DirectoryView = DirectoryView.ACTIVE,

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from staffsync.api.deps import Context, Reader, Writer
 from staffsync.api.employees import directory_page, employee_links, set_employee_flag
-from staffsync.api.pagination import Paging
+from staffsync.api.pagination import DirectoryPaging
 from staffsync.api.routes import operation_id
 from staffsync.api.schemas import EmployeeOut, EmployeePage
 from staffsync.storage.directory import DirectoryView
@@ -16,7 +16,9 @@ FIRST_PERSON = "$response.body#/items/0/id"
 
 
 @router.get("/onboardings", operation_id="list_onboardings", responses={200: {"links": employee_links(FIRST_PERSON)}})
-def onboardings(caller: Reader, context: Context, paging: Paging, include_hidden: bool = False) -> EmployeePage:
+def onboardings(
+    caller: Reader, context: Context, paging: DirectoryPaging, include_hidden: bool = False
+) -> EmployeePage:
     """People starting today or later (the account's time zone), not ignored."""
     return directory_page(context, caller, paging, view=DirectoryView.ONBOARDINGS, include_hidden=include_hidden)
 
@@ -28,7 +30,9 @@ def ignore_onboarding(employee_id: str, caller: Writer, context: Context) -> Emp
 
 
 @router.get("/offboardings", operation_id="list_offboardings", responses={200: {"links": employee_links(FIRST_PERSON)}})
-def offboardings(caller: Reader, context: Context, paging: Paging, include_hidden: bool = False) -> EmployeePage:
+def offboardings(
+    caller: Reader, context: Context, paging: DirectoryPaging, include_hidden: bool = False
+) -> EmployeePage:
     """Upcoming departures and those of the last 30 days, from continuously synced end dates only; a diagnostic
     names each connection whose end date is not, since its departures cannot be listed."""
     return directory_page(context, caller, paging, view=DirectoryView.OFFBOARDINGS, include_hidden=include_hidden)

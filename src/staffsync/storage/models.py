@@ -135,6 +135,11 @@ class Employee(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "work_email_key"),
         Index("ix_employees_account_last_name", "account_id", "last_name"),
+        # The directory's counts read only this index (every list shows its total); onboardings and offboardings
+        # are a range of start or end days, a few percent of a company.
+        Index("ix_employees_account_listed", "account_id", "detached_at", "hidden"),
+        Index("ix_employees_account_start_date", "account_id", "start_date"),
+        Index("ix_employees_account_end_date", "account_id", "end_date"),
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     account_id: Mapped[str] = _account_fk()

@@ -14,8 +14,9 @@ from sqlalchemy import Connection
 
 from staffsync.storage.search import SEARCH_TABLE
 
-# Columns that scope a query (one tenant, one source, one run, one state) rather than pick rows out of it.
-SCOPE_COLUMNS = frozenset({"account_id", "connection_id", "run_id", "status"})
+# Columns that scope a query (one tenant, one source, one run, one state) rather than pick rows out of it: most
+# people are neither detached nor hidden.
+SCOPE_COLUMNS = frozenset({"account_id", "connection_id", "run_id", "status", "detached_at", "hidden"})
 ASSUMED_ROWS = 1_000_000
 # Rows per key of an index prefix that is neither a scope nor a unique key: SQLite's own guess.
 ASSUMED_MATCHES = 10

@@ -105,6 +105,9 @@ class MatchesSearch(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    # Without it SQLAlchemy renders a Boolean element on SQLite as `(…) = 1`, and SQLite then scans the whole
+    # table instead of looking the matching rowids up.
+    _is_implicitly_boolean = True
     _traverse_internals = [
         ("fts_phrase", InternalTraversal.dp_clauseelement),
         ("like_pattern", InternalTraversal.dp_clauseelement),

@@ -197,12 +197,6 @@ def count_failure(session: Session, endpoint_id: str) -> int:
     return int(session.execute(select(Endpoint.consecutive_failures).where(Endpoint.id == endpoint_id)).scalar_one())
 
 
-def disable_endpoint(session: Session, endpoint_id: str, reason: str) -> None:
-    session.execute(
-        update(Endpoint).where(Endpoint.id == endpoint_id).values(status="disabled", disabled_reason=reason)
-    )
-
-
 def list_deliveries(
     session: Session,
     account_id: str,
