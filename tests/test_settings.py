@@ -29,6 +29,8 @@ def test_defaults_need_no_configuration() -> None:
     assert settings.kombo_base_url == "https://api.kombo.dev/v1"
     assert settings.queue == "embedded"
     assert settings.sync_interval_minutes == 60
+    assert settings.webhooks_retry_hours == 72
+    assert (settings.sync_starts_per_minute, settings.previews_per_minute) == (10, 60)
 
 
 def test_environment_variables_override_every_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,6 +41,9 @@ def test_environment_variables_override_every_default(monkeypatch: pytest.Monkey
     monkeypatch.setenv("STAFFSYNC_KOMBO_BASE_URL", "http://127.0.0.1:8100/v1")
     monkeypatch.setenv("STAFFSYNC_QUEUE", "procrastinate")
     monkeypatch.setenv("STAFFSYNC_SYNC_INTERVAL_MINUTES", "15")
+    monkeypatch.setenv("STAFFSYNC_WEBHOOKS_RETRY_HOURS", "12")
+    monkeypatch.setenv("STAFFSYNC_SYNC_STARTS_PER_MINUTE", "3")
+    monkeypatch.setenv("STAFFSYNC_PREVIEWS_PER_MINUTE", "600")
 
     settings = Settings()
 
@@ -51,6 +56,8 @@ def test_environment_variables_override_every_default(monkeypatch: pytest.Monkey
     assert settings.kombo_base_url == "http://127.0.0.1:8100/v1"
     assert settings.queue == "procrastinate"
     assert settings.sync_interval_minutes == 15
+    assert settings.webhooks_retry_hours == 12
+    assert (settings.sync_starts_per_minute, settings.previews_per_minute) == (3, 600)
 
 
 def test_database_url_is_derived_from_the_data_dir(tmp_path: Path) -> None:
@@ -110,11 +117,18 @@ def test_home_directory_in_data_dir_is_expanded(monkeypatch: pytest.MonkeyPatch,
     assert Settings().data_dir == tmp_path / "staffsync-data"
 
 
-@pytest.mark.parametrize("minutes", ["0", "-5"])
-def test_sync_interval_must_be_at_least_one_minute(monkeypatch: pytest.MonkeyPatch, minutes: str) -> None:
+@pytest.mark.parametrize("minutes", ["0", "-5", "4", "10081"])
+def test_sync_interval_is_five_minutes_to_a_week(monkeypatch: pytest.MonkeyPatch, minutes: str) -> None:
     monkeypatch.setenv("STAFFSYNC_SYNC_INTERVAL_MINUTES", minutes)
 
     with pytest.raises(ValidationError, match="sync_interval_minutes"):
+        Settings()
+
+
+def test_a_webhook_retry_window_must_be_at_least_an_hour(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STAFFSYNC_WEBHOOKS_RETRY_HOURS", "0")
+
+    with pytest.raises(ValidationError, match="webhooks_retry_hours"):
         Settings()
 
 

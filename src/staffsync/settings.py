@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from staffsync.domain.schedule import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+
 DATABASE_FILE_NAME = "staffsync.db"
 
 
@@ -37,10 +39,19 @@ class Settings(BaseSettings):
     kombo_api_key: SecretStr | None = None
     kombo_base_url: str = "https://api.kombo.dev/v1"
     queue: Literal["embedded", "procrastinate"] = "embedded"
-    sync_interval_minutes: int = Field(default=60, ge=1)
+    sync_interval_minutes: int = Field(
+        default=DEFAULT_INTERVAL_MINUTES, ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES
+    )
     # Webhook URLs resolving to loopback/private/link-local addresses are refused (SSRF); only a
     # self-hosted install whose receivers live on its own network should turn this on.
     webhooks_allow_private: bool = False
+    # How long a failing webhook delivery is retried before it becomes a dead letter: long enough by default
+    # to outlast a receiver's weekend outage; an installation whose subscribers are watched closely may shorten it.
+    webhooks_retry_hours: int = Field(default=72, ge=1)
+    # Each sync start and each preview calls the HR provider: these limits keep a script or a double-clicking admin
+    # from spending the provider's quota. Per process; raise them when the provider's contract allows more.
+    sync_starts_per_minute: int = Field(default=10, ge=1)
+    previews_per_minute: int = Field(default=60, ge=1)
 
     @field_validator("data_dir")
     @classmethod

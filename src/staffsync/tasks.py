@@ -84,11 +84,13 @@ class WorkerRuntime:
             return
         if self._dispatcher is None:
             from staffsync.webhooks.delivery import WebhookDispatcher
+            from staffsync.webhooks.policy import RetryPolicy
 
             self._dispatcher = WebhookDispatcher(
                 self.db,
                 CredentialCipher.from_settings(self.settings),
                 allow_private=self.settings.webhooks_allow_private,
+                policy=RetryPolicy.spanning(dt.timedelta(hours=self.settings.webhooks_retry_hours)),
             )
         self._dispatcher(now)
 

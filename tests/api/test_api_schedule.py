@@ -22,6 +22,18 @@ def parse(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
+def test_a_connection_created_without_an_interval_gets_the_installation_s_default(
+    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STAFFSYNC_SYNC_INTERVAL_MINUTES", "15")
+    created = world.send("POST", "/connections", status=201, json={"name": "Default", "provider": "memory"})
+    assert created["schedule_minutes"] == 15
+    chosen = world.send(
+        "POST", "/connections", status=201, json={"name": "Own", "provider": "memory", "schedule_minutes": 30}
+    )
+    assert chosen["schedule_minutes"] == 30
+
+
 def test_a_connection_shows_its_next_sync_and_its_health(world: ApiWorld) -> None:
     before = utc_now()
     world.sync()

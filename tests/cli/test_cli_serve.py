@@ -1,4 +1,5 @@
-"""`staffsync serve`: the API answers with an account's token, the schedule syncs, Ctrl-C stops cleanly."""
+"""`staffsync serve`: the API answers with an account's token, the schedule syncs, the operator's rate limits hold,
+Ctrl-C stops cleanly."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def _free_port() -> int:
 
 def test_serve_answers_the_api_and_syncs_due_connections_on_schedule(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("STAFFSYNC_")}
+    env["STAFFSYNC_PREVIEWS_PER_MINUTE"] = "2"
     staffsync = str(Path(sys.executable).with_name("staffsync"))
 
     def cli(*args: str) -> dict[str, str]:
@@ -31,7 +33,7 @@ def test_serve_answers_the_api_and_syncs_due_connections_on_schedule(tmp_path: P
         return parsed
 
     account = cli("accounts", "create", "Acme")
-    cli("connections", "add", "--account", account["account_id"], "--provider", "memory", "--size", "12")
+    connection = cli("connections", "add", "--account", account["account_id"], "--provider", "memory", "--size", "12")
     port = _free_port()
     server = subprocess.Popen(
         [staffsync, "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -51,6 +53,10 @@ def test_serve_answers_the_api_and_syncs_due_connections_on_schedule(tmp_path: P
         # The never-run connection was due at once: the embedded schedule synced it without anyone asking.
         assert len(employees) == 12
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["status"] == "ok"
+        preview = f"http://127.0.0.1:{port}/api/v1/connections/{connection['id']}/preview"
+        answers = [httpx.get(preview, headers=headers, timeout=30) for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [200, 200, 429], "STAFFSYNC_PREVIEWS_PER_MINUTE=2"
+        assert "At most 2 previews" in answers[2].json()["error"]["message"]
     finally:
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=60)

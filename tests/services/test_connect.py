@@ -62,9 +62,10 @@ def test_a_completed_round_trip_creates_the_connection_in_the_asking_account(db:
     kombo, account_id = FakeKombo(), _account(db)
     token = kombo.complete(_start(db, kombo, account_id))
     with db.transaction() as session:
-        connection = complete_kombo_connect(session, kombo, token=token, now=NOW)
+        connection = complete_kombo_connect(session, kombo, token=token, now=NOW, schedule_minutes=15)
         assert (connection.account_id, connection.provider, connection.name) == (account_id, "kombo", "Personio DE")
         assert connection.config == {"integration_id": "personio:abc123", "tool": "personio"}
+        assert connection.schedule_minutes == 15, "the installation's default interval"
 
 
 def test_connecting_the_same_integration_twice_keeps_one_connection(db: Database) -> None:

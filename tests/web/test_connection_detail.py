@@ -200,7 +200,7 @@ def test_the_status_fragment_is_one_div_that_polls_while_a_run_goes_on_then_anno
     assert html.count('id="sync-status-') == 1
     assert f'hx-get="/settings/employee-sync/{connection_id}/status?running=true"' in html
     assert 'hx-trigger="every 2s"' in html and 'hx-swap="outerHTML"' in html
-    assert re.search(r"Sync running…</span>\s*<span class=\"muted\">\(started \d+ s ago\)", html)
+    assert re.search(r"Sync running…</span>\s*<span class=\"muted\">\(started (under 1|\d+) s ago\)", html)
     assert "HX-Trigger" not in polling.headers
 
     with scene.world.db.transaction() as session:
@@ -224,7 +224,7 @@ def test_the_status_fragment_can_be_rendered_by_another_page_without_the_time_zo
 
 def test_durations_read_as_an_admin_says_them() -> None:
     assert [span(s) for s in (0.4, 12, 65, 600, 3700, 7200)] == [
-        "0 s",
+        "under 1 s",
         "12 s",
         "1 min 5 s",
         "10 min",
@@ -381,3 +381,16 @@ def test_a_failed_run_says_why_in_plain_words_and_lists_its_rejected_records(sce
     issues = scene.admin.client.get(f"{scene.page}/runs/{rejected.run_id}").text
     assert "Rejected records and warnings" in issues
     assert "No professional email in the HR system" in issues
+
+
+def test_a_failing_connection_says_since_when_and_why(scene: Scene) -> None:
+    world = scene.world
+    world.source.fail_after = 2
+    failed = run_sync(world.db, world.connection_id, account_id=world.account_id, connector=world.source)
+    assert failed.status == "failed"
+
+    page = scene.admin.client.get(scene.page).text
+
+    assert re.search(
+        r"Failing since \d\d \w{3} \d{4}, \d\d:\d\d: The fetch stopped with an unexpected ConnectionResetError", page
+    ), "the connection's failing_since, in the admin's time zone"

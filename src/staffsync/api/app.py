@@ -16,7 +16,7 @@ from staffsync.api import connections, employees, lifecycle, policies, syncs, we
 from staffsync.api.deps import ApiContext, ConnectorFor, WebhookConfig, webhook_config_from_environment
 from staffsync.api.errors import install_error_handlers
 from staffsync.api.metrics import ApiMetrics, MetricsMiddleware
-from staffsync.api.rate_limits import install_rate_limits
+from staffsync.api.rate_limits import RateLimits, install_rate_limits
 from staffsync.api.routes import route_templates
 from staffsync.api.schemas import ErrorEnvelope
 from staffsync.connectors.base import HRConnector
@@ -53,6 +53,7 @@ def create_app(
     provider_settings: ProviderSettings | None = None,
     connector_for: ConnectorFor | None = None,
     webhook_config: WebhookConfig | None = None,
+    rate_limits: RateLimits | None = None,
 ) -> FastAPI:
     """`connector_for` overrides how a stored connection becomes a connector (tests); by default the registry
     builds it with `provider_settings` (read from the environment when not given)."""
@@ -69,7 +70,7 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=lambda: route_templates(app))
     install_error_handlers(app)
-    install_rate_limits(app)
+    install_rate_limits(app, rate_limits)
     install_web(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
@@ -99,7 +100,13 @@ def create_app(
             return _page("Kombo is not configured", "Set STAFFSYNC_KOMBO_API_KEY and try again.", status=503)
         try:
             with db.transaction() as session:
-                connection = complete_kombo_connect(session, kombo_connect(), token=token, now=utc_now())
+                connection = complete_kombo_connect(
+                    session,
+                    kombo_connect(),
+                    token=token,
+                    now=utc_now(),
+                    schedule_minutes=app.state.api.default_schedule_minutes(),
+                )
                 wait_for_launch(session, connection)
                 name, connection_id = connection.name, connection.id
         except ConnectFailed as error:

@@ -109,7 +109,7 @@ def create_connection(body: ConnectionCreate, caller: Writer, context: Context) 
             now=utc_now(),
             config={**provider.config_defaults, **body.config},
             priority=body.priority,
-            schedule_minutes=body.schedule_minutes,
+            schedule_minutes=body.schedule_minutes or context.default_schedule_minutes(),
         )
         return ConnectionOut.of(connection)
 
@@ -254,7 +254,7 @@ def get_preview(
         connector = open_connector(context, session, connection)
         settings = connection_store.field_settings_of(connection)
         rules = connection_store.filters_of(connection)
-    rows = preview(connector, settings, rules, last_name=q, status=status)
+    rows = preview(connector, settings, rules, last_name=q, status=status, rows=paging.offset + paging.probe)
     try:
         window = list(itertools.islice(rows, paging.offset, paging.offset + paging.probe))
     except ConnectorError as error:

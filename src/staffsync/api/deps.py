@@ -50,6 +50,13 @@ def webhook_config_from_environment() -> WebhookConfig:
     return WebhookConfig(CredentialCipher.from_settings(settings), settings.webhooks_allow_private)
 
 
+def schedule_minutes_from_environment() -> int:
+    """STAFFSYNC_SYNC_INTERVAL_MINUTES: the schedule of a connection created without one."""
+    from staffsync.settings import get_settings
+
+    return get_settings().sync_interval_minutes
+
+
 @dataclass
 class ApiContext:
     db: Database
@@ -58,6 +65,7 @@ class ApiContext:
     # Syncs started through the API or the UI run in the background; a shutdown or a test waits for them.
     syncs: BackgroundSyncs
     webhooks: Callable[[], WebhookConfig] = webhook_config_from_environment
+    default_schedule_minutes: Callable[[], int] = schedule_minutes_from_environment
 
     def join_syncs(self, timeout: float | None = None) -> None:
         self.syncs.join(timeout)

@@ -121,14 +121,19 @@ class RateLimits:
     """Every limit of one application, on one clock (which tests move)."""
 
     clock: Callable[[], float] = time.monotonic
+    # The two limits of expensive actions are the operator's (STAFFSYNC_SYNC_STARTS_PER_MINUTE,
+    # STAFFSYNC_PREVIEWS_PER_MINUTE): what a provider's quota allows differs per contract. The guessing throttles
+    # are not: raising them only helps a guesser.
+    sync_starts_per_minute: int = SYNC_STARTS_PER_MINUTE
+    previews_per_minute: int = PREVIEWS_PER_MINUTE
     sync_starts: Throttle = field(init=False)
     previews: Throttle = field(init=False)
     sign_in_failures: Throttle = field(init=False)
     token_failures: Throttle = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sync_starts = Throttle(SYNC_STARTS_PER_MINUTE, 60.0, self.clock)
-        self.previews = Throttle(PREVIEWS_PER_MINUTE, 60.0, self.clock)
+        self.sync_starts = Throttle(self.sync_starts_per_minute, 60.0, self.clock)
+        self.previews = Throttle(self.previews_per_minute, 60.0, self.clock)
         self.sign_in_failures = Throttle(SIGN_IN_FAILURES, SIGN_IN_WINDOW_S, self.clock)
         self.token_failures = Throttle(TOKEN_FAILURES, TOKEN_WINDOW_S, self.clock)
 
@@ -164,18 +169,20 @@ def client_key(request: Request) -> str:
 
 def check_sync_start(request: Request, account_id: str, connection_id: str) -> None:
     """Per connection (scoped by account, so one tenant's ids never share another's budget)."""
-    wait = rate_limits_of(request).sync_starts.take(f"{account_id}:{connection_id}")
+    throttle = rate_limits_of(request).sync_starts
+    wait = throttle.take(f"{account_id}:{connection_id}")
     if wait:
         raise RateLimited(
-            f"At most {SYNC_STARTS_PER_MINUTE} syncs of a connection start per minute. Try again in {wait} s.", wait
+            f"At most {throttle.limit} syncs of a connection start per minute. Try again in {wait} s.", wait
         )
 
 
 def check_preview(request: Request, account_id: str) -> None:
-    wait = rate_limits_of(request).previews.take(account_id)
+    throttle = rate_limits_of(request).previews
+    wait = throttle.take(account_id)
     if wait:
         raise RateLimited(
-            f"At most {PREVIEWS_PER_MINUTE} previews of a source per minute per account. Try again in {wait} s.", wait
+            f"At most {throttle.limit} previews of a source per minute per account. Try again in {wait} s.", wait
         )
 
 

@@ -105,7 +105,13 @@ class ConnectionCreate(BaseModel):
     provider: str = Field(min_length=1, max_length=32, json_schema_extra={"enum": list[JsonValue](sorted(PROVIDERS))})
     config: dict[str, Any] = Field(default_factory=dict, description="The provider's non-secret settings")
     priority: int = Field(default=1, ge=1, le=MAX_PRIORITY, description="1 feeds continuous fields first")
-    schedule_minutes: int = Field(default=DEFAULT_INTERVAL_MINUTES, ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES)
+    schedule_minutes: int | None = Field(
+        default=None,
+        ge=MIN_INTERVAL_MINUTES,
+        le=MAX_INTERVAL_MINUTES,
+        description=f"Minutes between scheduled syncs; STAFFSYNC_SYNC_INTERVAL_MINUTES ({DEFAULT_INTERVAL_MINUTES}) "
+        "when not given",
+    )
 
 
 class ConnectionUpdate(BaseModel):

@@ -4,6 +4,7 @@ schedule (syncs and webhook deliveries); with STAFFSYNC_QUEUE=procrastinate it o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -34,13 +35,19 @@ def serve_command(
     import uvicorn
 
     from staffsync.api.app import create_app
+    from staffsync.api.rate_limits import RateLimits
     from staffsync.connectors.kombo.connect import KomboConnectClient
 
     settings = load_settings()
     with open_database() as db:
         api_key = settings.kombo_api_key
         connect = KomboConnectClient(api_key, server_url=settings.kombo_base_url) if api_key else None
-        app = create_app(db, kombo_connect=(lambda: connect) if connect else None, provider_settings=settings)
+        limits = RateLimits(
+            sync_starts_per_minute=settings.sync_starts_per_minute, previews_per_minute=settings.previews_per_minute
+        )
+        app = create_app(
+            db, kombo_connect=(lambda: connect) if connect else None, provider_settings=settings, rate_limits=limits
+        )
         runner = _embedded_schedule if settings.queue == "embedded" else _queued_syncs
         with runner(app, db, settings, concurrency) as mode:
             note(f"Serving on http://{host}:{port} (health: /healthz, API: /api/v1); {mode}. Ctrl-C stops.")
@@ -53,9 +60,13 @@ def _embedded_schedule(app: Any, db: Database, settings: Settings, concurrency: 
     from staffsync.scheduler import EmbeddedScheduler
     from staffsync.sync.scheduled_run import RegistryConnectors
     from staffsync.webhooks.delivery import WebhookDispatcher
+    from staffsync.webhooks.policy import RetryPolicy
 
     dispatcher = WebhookDispatcher(
-        db, CredentialCipher.from_settings(settings), allow_private=settings.webhooks_allow_private
+        db,
+        CredentialCipher.from_settings(settings),
+        allow_private=settings.webhooks_allow_private,
+        policy=RetryPolicy.spanning(dt.timedelta(hours=settings.webhooks_retry_hours)),
     )
     scheduler = EmbeddedScheduler(
         db,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from staffsync.connectors.base import ConnectorError
 from staffsync.connectors.kombo.connect import KomboIntegration
+from staffsync.domain.schedule import DEFAULT_INTERVAL_MINUTES
 from staffsync.storage import connections as connection_store
 from staffsync.storage import models
 
@@ -77,10 +78,16 @@ def start_kombo_connect(
 
 
 def complete_kombo_connect(
-    session: Session, api: KomboConnectApi, *, token: str, now: dt.datetime
+    session: Session,
+    api: KomboConnectApi,
+    *,
+    token: str,
+    now: dt.datetime,
+    schedule_minutes: int = DEFAULT_INTERVAL_MINUTES,
 ) -> models.Connection:
-    """Exchanges the token once and creates the connection, or returns the one this integration already has:
-    Kombo does not deduplicate integrations, so a second round trip must not make a second source."""
+    """Exchanges the token once and creates the connection (syncing every `schedule_minutes`), or returns the one
+    this integration already has: Kombo does not deduplicate integrations, so a second round trip must not make a
+    second source."""
     try:
         integration = api.integration_by_token(token)
     except ConnectorError as error:
@@ -104,6 +111,7 @@ def complete_kombo_connect(
             provider="kombo",
             now=now,
             config={"integration_id": integration.id, "tool": integration.tool},
+            schedule_minutes=schedule_minutes,
         )
     if integration.setup_status != "COMPLETED":
         connection.status = "waiting"
