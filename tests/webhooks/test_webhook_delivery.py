@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 from webhook_harness import Hooks, Receiver
 
+from staffsync.storage import audit
 from staffsync.webhooks import endpoints
 from staffsync.webhooks.delivery import GONE_REASON
 from staffsync.webhooks.policy import RetryPolicy
 
 HOUR = dt.timedelta(hours=1)
+
+
+def webhook_trail(hooks: Hooks) -> list[tuple[str, str, dict[str, Any]]]:
+    with hooks.db.session() as session:
+        entries = audit.list_entries(session, hooks.account_id, object_type="webhook", limit=100)
+    return [(e.action, e.actor, e.changes) for e in reversed(entries)]
 
 
 def drain(hooks: Hooks, *, step: dt.timedelta = HOUR, limit: int = 200) -> None:
@@ -82,6 +90,13 @@ def test_a_410_answer_disables_the_endpoint_and_keeps_later_events_pending(hooks
     with hooks.db.session() as session:
         [endpoint] = endpoints.list_endpoints(session, hooks.account_id)
     assert (endpoint.status, endpoint.disabled_reason) == ("disabled", GONE_REASON)
+    # The trail says who switched it off and why: staffsync, not an admin (the subscription was the harness's).
+    *_, (action, actor, changes) = webhook_trail(hooks)
+    assert (action, actor) == ("webhook.updated", "system")
+    assert changes == {
+        "status": {"old": "active", "new": "disabled"},
+        "disabled_reason": {"old": None, "new": GONE_REASON},
+    }
     [gone] = hooks.deliveries(status="failed")
     assert gone.last_status_code == 410
     assert len(hooks.deliveries(status="pending")) == 1
@@ -148,6 +163,9 @@ def test_an_endpoint_is_disabled_after_repeated_dead_letters(hooks: Hooks, recei
     assert endpoint.disabled_reason == (
         "2 deliveries in a row failed for their whole retry window (last: receiver answered 500)"
     )
+    *_, (action, actor, changes) = webhook_trail(hooks)
+    assert (action, actor, changes["status"]) == ("webhook.updated", "system", {"old": "active", "new": "disabled"})
+    assert changes["disabled_reason"] == {"old": None, "new": endpoint.disabled_reason}
     # Nothing is lost: the third event waits for the endpoint to be enabled again.
     assert len(hooks.deliveries(status="pending")) == 1
 

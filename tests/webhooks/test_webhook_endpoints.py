@@ -117,6 +117,28 @@ def test_fan_out_is_idempotent_and_skips_disabled_endpoints_and_other_accounts(
         assert session.get_one(models.OutboxEvent, event_id).delivered_at == hooks.now
 
 
+def test_a_disabled_endpoint_is_sent_nothing_that_happens_meanwhile_and_after_enabling_gets_what_follows(
+    hooks: Hooks, receiver: Receiver
+) -> None:
+    endpoint_id = hooks.subscribe(receiver)
+    hooks.emit(("employee.created", {"employee_id": "e1"}))
+    receiver.answer = 410
+    assert hooks.tick().disabled_endpoints == [endpoint_id]
+
+    receiver.answer = 204
+    [meanwhile] = hooks.emit(("employee.created", {"employee_id": "e2"}))
+    hooks.tick(dt.timedelta(hours=1))
+    assert receiver.accepted == []
+    # Like Svix and the Standard Webhooks practice: nothing is kept for a disabled endpoint.
+    assert meanwhile not in {d.event_id for d in hooks.deliveries()}
+
+    with hooks.db.transaction() as session:
+        endpoints.enable_endpoint(session, hooks.account_id, endpoint_id)
+    [after] = hooks.emit(("employee.created", {"employee_id": "e3"}))
+    hooks.tick()
+    assert receiver.accepted_ids() == [after]
+
+
 def test_deleting_an_endpoint_removes_its_deliveries_and_other_accounts_cannot_touch_it(
     hooks: Hooks, receiver: Receiver
 ) -> None:

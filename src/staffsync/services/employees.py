@@ -9,17 +9,20 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from staffsync.domain.directory import DirectoryEmployee
 from staffsync.domain.editing import FieldLock, edit_lock
-from staffsync.domain.events import Event
+from staffsync.domain.events import Event, events_for_diff
 from staffsync.domain.plan import ChangeAction, EmployeeChange, FieldChange
 from staffsync.domain.records import normalise_email
 from staffsync.domain.values import FieldValue, value_to_json
 from staffsync.services.policies import recompute_assignments
+from staffsync.storage import accounts as account_store
 from staffsync.storage import connections as connection_store
 from staffsync.storage import employees as employee_store
 from staffsync.storage import models, outbox
 from staffsync.storage import runs as run_store
 from staffsync.storage.runs import ChangeStatus
+from staffsync.sync.engine import account_today
 
 
 class EmployeeNotFound(LookupError):
@@ -76,13 +79,15 @@ def edit_employee(
     change = EmployeeChange(ChangeAction.UPDATE, employee_id, "", employee.version, changes)
     columns = employee_store.values_as_columns({c.field: c.new for c in changes})
     edited = sorted(employee.manually_edited | {c.field for c in changes})
+    # No savepoint around the UPDATE: on SQLite only SELECTs ran so far, so pysqlite has opened no transaction
+    # and a savepoint's RELEASE would commit the edit on its own, without its history row and events. The
+    # email was checked above; the constraint only catches a concurrent edit, and then the whole request fails.
     try:
-        with session.begin_nested():
-            session.execute(
-                update(models.Employee)
-                .where(models.Employee.account_id == account_id, models.Employee.id == employee_id)
-                .values(**columns, manually_edited=edited, version=models.Employee.version + 1, updated_at=now)
-            )
+        session.execute(
+            update(models.Employee)
+            .where(models.Employee.account_id == account_id, models.Employee.id == employee_id)
+            .values(**columns, manually_edited=edited, version=models.Employee.version + 1, updated_at=now)
+        )
     except IntegrityError:
         raise EmailTaken(f"Another employee already has the work email {values.get('work_email')}") from None
     row = run_store.change_row(
@@ -96,18 +101,45 @@ def edit_employee(
     )
     row.update(action="edit", remote_id=None)
     run_store.insert_changes(session, [row])
-    diff = {c.field: {"old": value_to_json(c.old), "new": value_to_json(c.new)} for c in changes}
     outbox.insert_events(
         session,
         outbox.event_rows(
-            [Event("employee.updated", {"employee_id": employee_id, "changes": diff, "by": actor})],
-            account_id=account_id,
-            now=now,
+            _edit_events(session, account_id, employee, changes, actor, now), account_id=account_id, now=now
         ),
     )
     # A new team or job title can move the person into or out of a policy at once, not at the next sync.
     recompute_assignments(session, account_id, now=now, employee_ids=[employee_id])
     return change
+
+
+def _edit_events(
+    session: Session,
+    account_id: str,
+    employee: DirectoryEmployee,
+    changes: tuple[FieldChange, ...],
+    actor: str,
+    now: dt.datetime,
+) -> list[Event]:
+    """The lifecycle rules a sync applies (a start date moved to today or later schedules an onboarding; hidden
+    people start none), over a change with no source behind it. A hand-set end date is never continuous, so it
+    schedules no offboarding (PRODUCT.md §5)."""
+    account = account_store.get_account(session, account_id)
+    diff = {c.field: {"old": value_to_json(c.old), "new": value_to_json(c.new)} for c in changes}
+    events = events_for_diff(
+        ChangeAction.UPDATE,
+        employee.id,
+        "",
+        diff,
+        reason=None,
+        workflows_enabled=not employee.hidden,
+        today=account_today(account.timezone if account else "UTC", now),
+        end_date_continuous=False,
+    )
+    for event in events:
+        # Like hiding and ignoring, a hand edit names who made it instead of a source record.
+        del event.data["remote_id"]
+        event.data["by"] = actor
+    return events
 
 
 def set_flag(

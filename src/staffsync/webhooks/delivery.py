@@ -21,9 +21,11 @@ from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
 from staffsync.crypto import CredentialCipher, CredentialError
+from staffsync.storage import audit, models
 from staffsync.storage import webhooks as store
 from staffsync.storage.db import Database
 from staffsync.webhooks.policy import RetryPolicy
@@ -218,7 +220,8 @@ def _record(
         "last_response_excerpt": attempt.excerpt,
         "last_error": attempt.error,
     }
-    with db.transaction() as session:
+    # Staffsync's own decision, whoever started the process (`serve` acts for its operating-system user).
+    with db.transaction(actor=audit.SYSTEM) as session:
         if attempt.succeeded:
             store.record_attempt(
                 session, queued.id, status="succeeded", next_attempt_at=None, delivered_at=now, **result
@@ -228,7 +231,7 @@ def _record(
             return "succeeded"
         if attempt.status_code == 410:
             store.record_attempt(session, queued.id, status="failed", next_attempt_at=None, **result)
-            store.disable_endpoint(session, queued.endpoint_id, GONE_REASON)
+            _disable(session, queued.endpoint_id, GONE_REASON)
             report.failed += 1
             report.disabled_endpoints.append(queued.endpoint_id)
             return "failed; endpoint disabled (410 Gone)"
@@ -241,7 +244,7 @@ def _record(
         report.failed += 1
         failures = store.count_failure(session, queued.endpoint_id)
         if failures >= policy.disable_after:
-            store.disable_endpoint(
+            _disable(
                 session,
                 queued.endpoint_id,
                 f"{failures} deliveries in a row failed for their whole retry window "
@@ -250,6 +253,15 @@ def _record(
             report.disabled_endpoints.append(queued.endpoint_id)
             return "failed; endpoint disabled after repeated dead letters"
         return "failed (dead letter)"
+
+
+def _disable(session: Session, endpoint_id: str, reason: str) -> None:
+    """Through the ORM rather than an UPDATE statement, so that the audit trail records it: an admin asking
+    why a subscriber stopped receiving events finds the reason, and that staffsync made the change."""
+    endpoint = session.get(models.WebhookEndpoint, endpoint_id)
+    if endpoint is not None:
+        endpoint.status = "disabled"
+        endpoint.disabled_reason = reason
 
 
 @dataclass

@@ -128,8 +128,11 @@ def update_endpoint(
 
 
 def delete_endpoint(session: Session, account_id: str, endpoint_id: str) -> None:
-    if not store.delete_endpoint(session, account_id, endpoint_id):
-        raise WebhookNotFound(f"webhook endpoint {endpoint_id} not found")
+    # The row goes through the ORM first so that the audit trail's flush hook records what was deleted (a
+    # statement-level DELETE is invisible to it); the store then removes the endpoint's deliveries.
+    session.delete(_endpoint(session, account_id, endpoint_id))
+    session.flush()
+    store.delete_endpoint(session, account_id, endpoint_id)
 
 
 def list_deliveries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -29,19 +30,39 @@ DEFAULT_DELAYS: tuple[dt.timedelta, ...] = (
 )
 
 
+# The gaps both schedules start with: Standard Webhooks' recommendation after the immediate first attempt.
+_STANDARD_START = DEFAULT_DELAYS[:7]
+_LATER_GAP = 10 * _h
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """`delays[n]` is the wait after the (n+1)-th failed attempt; once they are used up the delivery fails.
 
-    `disable_after` counts dead letters, not attempts: each dead letter already means about three days of
-    failures, and counting attempts would switch off an endpoint that is merely down for an afternoon —
-    after which fan-out would skip it and its events would be lost for good."""
+    `disable_after` counts dead letters, not attempts: each dead letter already means a whole retry window
+    of failures (three days by default), and counting attempts would switch off an endpoint that is merely
+    down for an afternoon — after which fan-out would skip it and its events would be lost for good."""
 
     delays: tuple[dt.timedelta, ...] = DEFAULT_DELAYS
     # Up to +10 % on each wait, so that receivers coming back from an outage are not hit by every
     # backlogged delivery in the same second.
     jitter: float = 0.1
     disable_after: int = 10
+
+    @classmethod
+    def spanning(cls, window: dt.timedelta, *, jitter: float = 0.1, disable_after: int = 10) -> RetryPolicy:
+        """The default schedule's shape over another window (an installation's setting): Standard Webhooks'
+        gaps, then 10-hour ones, the last cut so that the waits add up to `window` exactly."""
+        if window <= dt.timedelta(0):
+            raise ValueError("a retry window must be longer than zero")
+        delays: list[dt.timedelta] = []
+        for gap in itertools.chain(_STANDARD_START, itertools.repeat(_LATER_GAP)):
+            waited = sum(delays, dt.timedelta())
+            if waited + gap >= window:
+                delays.append(window - waited)
+                break
+            delays.append(gap)
+        return cls(delays=tuple(delays), jitter=jitter, disable_after=disable_after)
 
     @property
     def max_attempts(self) -> int:
