@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 from api_harness import ApiWorld, open_world
 
+from staffsync.connectors.base import FetchRequest
+from staffsync.domain.records import RejectedRecord, SourceEmployee
 from staffsync.storage.db import Database
 from staffsync.storage.locks import connection_lock
 
@@ -42,6 +45,27 @@ def test_a_sync_of_the_demo_source_runs_in_the_background_until_it_succeeds(worl
     assert world.get(f"/connections/{created['id']}")["status"] == "ok"
     metrics = world.client.get("/metrics").text
     assert 'staffsync_sync_runs_total{status="succeeded"} 1.0' in metrics
+
+
+def test_a_sync_still_running_is_answered_202_and_its_status_is_polled_until_it_ends(world: ApiWorld) -> None:
+    fetch, opened = world.source.employees, threading.Event()
+
+    def held_fetch(request: FetchRequest) -> Iterator[SourceEmployee | RejectedRecord]:
+        # The source answers only when the test says so: the run is observably running until then.
+        assert opened.wait(30), "the test never let the fetch go on"
+        yield from fetch(request)
+
+    world.source.employees = held_fetch  # type: ignore[method-assign]
+    world.source.replace("r5", last_name="Renamed")
+    response = world.call("POST", f"/connections/{world.connection_id}/syncs", token=world.a.admin, json={})
+    assert response.status_code == 202, response.text
+    run = response.json()
+    assert run["status"] == "running"
+    assert world.get(f"/syncs/{run['id']}")["status"] == "running"
+    opened.set()
+    finished = world.wait_for_run(run["id"])
+    assert finished["status"] == "succeeded", finished
+    assert finished["counts"]["updated"] == 1
 
 
 def test_a_dry_run_changes_nothing(world: ApiWorld) -> None:

@@ -27,7 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).parent / "screenshots"
+# Overridable so that two runs at once (another checkout, a helper) do not clear each other's pictures.
+SCREENSHOTS = Path(os.environ.get("STAFFSYNC_SCREENSHOTS_DIR") or Path(__file__).parent / "screenshots")
 # Far enough ahead to stay in the onboardings and offboardings lists whatever day the suite runs.
 FUTURE_START = dt.date(2099, 1, 4)
 FUTURE_END = dt.date(2099, 6, 30)

@@ -45,6 +45,8 @@ ISSUE_CODES = {
 def span(seconds: float) -> str:
     """ "12 s", "3 min 5 s", "1 h 4 min": a duration an admin reads at a glance."""
     whole = max(round(seconds), 0)
+    if whole == 0:  # "took 0 s" reads as if nothing ran
+        return "under 1 s"
     if whole < 60:
         return f"{whole} s"
     if whole < 3600:
