@@ -8,7 +8,10 @@ dropped at the end), N accounts with a Kombo connection each, each its own integ
 Kombo simulator, all due at once; their jobs are deferred as the periodic task would, then K
 `staffsync worker --burst` processes work the queue off and exit. Reported: connections synced per
 minute, from the first run's start to the last run's end (the work), and over the whole wall time
-(process start-up included). The simulator serves every worker from this process, on the same machine.
+(process start-up included); the CPU seconds per connection the workers (user + system, from the kernel's
+accounting of the children) and the simulator (this process) spent; and the machine's load average when
+each measurement began, as the figures on a shared machine depend on what else runs. The simulator
+serves every worker from this process, on the same machine.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import asyncio
 import datetime as dt
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -46,6 +50,9 @@ class Result:
     succeeded: int
     work_s: float
     wall_s: float
+    workers_cpu_s: float
+    simulator_cpu_s: float
+    load_before: float
 
     @property
     def per_minute_work(self) -> float:
@@ -77,12 +84,16 @@ def main() -> None:
         f"\n{args.connections} connections × {args.employees} people, simulator in-process; "
         f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
-    print("| workers | syncs at once each | synced | work (s) | conn./min (work) | wall (s) | conn./min (wall) |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| workers | syncs at once each | synced | work (s) | conn./min (work) | wall (s) | conn./min (wall) "
+        "| worker CPU s/conn. | simulator CPU s/conn. | load avg before |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r.workers} | {r.concurrency} | {r.succeeded}/{r.connections} | {r.work_s:.1f} | "
-            f"{r.per_minute_work:.0f} | {r.wall_s:.1f} | {r.per_minute_wall:.0f} |"
+            f"{r.per_minute_work:.0f} | {r.wall_s:.1f} | {r.per_minute_wall:.0f} | "
+            f"{r.workers_cpu_s / r.connections:.2f} | {r.simulator_cpu_s / r.connections:.2f} | {r.load_before:.1f} |"
         )
 
 
@@ -122,6 +133,9 @@ def measure(server: str, kombo_base: str, integrations: list[str], *, workers: i
                 STAFFSYNC_KOMBO_BASE_URL=kombo_base,
             )
             staffsync = str(Path(sys.executable).with_name("staffsync"))
+            load_before = os.getloadavg()[0]
+            # The workers are this process's only children while they run: their accounting is theirs.
+            children_before, self_before = _cpu(resource.RUSAGE_CHILDREN), _cpu(resource.RUSAGE_SELF)
             started = time.perf_counter()
             processes = [
                 subprocess.Popen(
@@ -138,6 +152,8 @@ def measure(server: str, kombo_base: str, integrations: list[str], *, workers: i
                 if process.returncode != 0:
                     raise SystemExit(f"a worker failed:\n{stderr}")
             wall = time.perf_counter() - started
+            workers_cpu = _cpu(resource.RUSAGE_CHILDREN) - children_before
+            simulator_cpu = _cpu(resource.RUSAGE_SELF) - self_before
         with db.session() as session:
             first, last, succeeded = session.execute(
                 select(
@@ -151,14 +167,31 @@ def measure(server: str, kombo_base: str, integrations: list[str], *, workers: i
                 .where(models.SyncRun.status != "succeeded")
                 .group_by(models.SyncRun.error_message)
             ).all()
+        if first is None or last is None:
+            raise SystemExit(f"{workers} worker(s) recorded no run")
         for message, count in failures:
             print(f"  {workers} worker(s): {count} run(s) did not succeed: {message}", file=sys.stderr)
-        return Result(workers, concurrency, len(integrations), succeeded, (last - first).total_seconds(), wall)
+        return Result(
+            workers,
+            concurrency,
+            len(integrations),
+            succeeded,
+            (last - first).total_seconds(),
+            wall,
+            workers_cpu,
+            simulator_cpu,
+            load_before,
+        )
     finally:
         db.dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def _defer(db: Database, url: str) -> None:

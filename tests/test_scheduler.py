@@ -6,6 +6,7 @@ no test waits for the schedule to come round."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import select, text, update
@@ -29,6 +31,7 @@ from staffsync.services.background_syncs import BackgroundSyncs, SyncNotStarted
 from staffsync.storage import models, schedules
 from staffsync.storage.db import Database
 from staffsync.storage.locks import ConnectionBusy
+from staffsync.sync import engine, scheduled_run
 from staffsync.sync.engine import approve_run, discard_run
 
 HOUR = dt.timedelta(hours=1)
@@ -281,6 +284,37 @@ def test_sync_now_racing_the_schedule_never_runs_the_connection_twice_at_once(db
     assert runs[0].finished_at is not None and runs[0].finished_at <= runs[1].started_at
 
 
+def test_sync_now_does_not_wait_behind_a_schedule_that_is_full(db: Database) -> None:
+    busy = make_directory(db, GatedSource([person(1)]))
+    waiting = make_directory(db, ListSource([person(2)]))
+    # Both due, the busy one longer overdue: with one sync at a time the schedule runs it first.
+    set_next(db, busy.connection_id, NOW - dt.timedelta(minutes=30))
+    set_next(db, waiting.connection_id, NOW - dt.timedelta(minutes=10))
+    sources = {busy.connection_id: busy.source, waiting.connection_id: waiting.source}
+    scheduler = EmbeddedScheduler(db, lambda c: sources[c.id], now=lambda: NOW, concurrency=1)
+    scheduled: list[object] = []
+    runner = threading.Thread(target=lambda: scheduled.extend(scheduler.run_due()))
+    runner.start()
+    gated = busy.source
+    assert isinstance(gated, GatedSource)
+    try:
+        gated.wait_until_inside(1)
+        syncs = BackgroundSyncs(db)
+        manual = syncs.start(
+            waiting.connection_id, account_id=waiting.account_id, connector=waiting.source, trigger="ui"
+        )
+        syncs.join(30)
+        # Finished while the schedule's only slot is still taken by the other connection's fetch.
+        assert [(run.id, run.status) for run in runs_of(db, waiting.connection_id)] == [(manual, "succeeded")]
+        assert gated.shared["active"] == 1
+    finally:
+        gated.gate.release()
+        runner.join(60)
+    # When the schedule came round to it, the Sync now had already done its slot: no second run.
+    assert [o.status for o in scheduled] == ["succeeded"]  # type: ignore[attr-defined]
+    assert len(runs_of(db, waiting.connection_id)) == 1
+
+
 # --- failures, back-off, quarantine
 
 
@@ -304,6 +338,39 @@ def test_a_run_that_crashes_is_recorded_as_failed_and_waits_for_its_back_off(db:
     assert scheduler.run_due() == []
     assert len(runs_of(db, directory.connection_id)) == 1
     assert [e.type for e in directory.events()] == ["sync.failed"]
+
+
+def test_a_run_that_crashes_after_staging_part_of_its_plan_is_failed_and_its_plan_dropped(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = make_directory(db, ListSource([person(n) for n in range(1, 31)]))
+    assert directory.sync().status == "succeeded"
+    before = directory.state()
+    renamed = ListSource([person(n, last_name=f"Renamed{n}") for n in range(1, 31)], fail_after=20)
+
+    def cannot_record(*_args: object, **_kwargs: object) -> NoReturn:
+        raise RuntimeError("the database went away while the failure was being recorded")
+
+    # Four batches of five staged, then the source breaks, and recording that failure breaks too: the
+    # engine, which otherwise ends every run as a record, gives up with an exception.
+    monkeypatch.setattr(scheduled_run, "run_sync", functools.partial(engine.run_sync, batch_size=5))
+    monkeypatch.setattr(engine, "_fail", cannot_record)
+    scheduler = EmbeddedScheduler(db, lambda _connection: renamed, now=lambda: NOW + 2 * HOUR)
+    assert scheduler.run_due() == []
+
+    _, crashed = runs_of(db, directory.connection_id)
+    assert (crashed.status, crashed.error_kind) == ("failed", "internal")
+    assert crashed.error_message == "The run stopped with an unexpected RuntimeError; nothing of it was applied"
+    with db.session() as session:
+        assert session.execute(select(models.Change).where(models.Change.run_id == crashed.id)).all() == []
+    after = directory.state()
+    assert {name: rows for name, rows in after.items() if name != "outbox_events"} == {
+        name: rows for name, rows in before.items() if name != "outbox_events"
+    }
+    assert [e.type for e in directory.events()].count("sync.failed") == 1
+    state = connection(db, directory.connection_id)
+    assert (state.status, state.consecutive_failures) == ("failing", 1)
+    assert state.next_sync_at == NOW + 3 * HOUR
 
 
 def test_repeated_failures_back_off_towards_daily_and_a_success_resets_the_connection(db: Database) -> None:
@@ -501,15 +568,18 @@ def test_a_worker_killed_mid_run_leaves_the_directory_unchanged_and_the_next_run
         worker.wait(30)
 
     assert directory.state() == before
+    renamed = ListSource([person(n, last_name=f"Renamed{n}") for n in range(1, 31)])
+    scheduler = EmbeddedScheduler(db, lambda _connection: renamed, now=lambda: NOW + 2 * HOUR)
     if db.is_sqlite:
+        # While the dead worker's lease lasts, nobody can tell it from a slow one: its run is left alone.
+        assert scheduler.run_due() == []
+        assert [run.status for run in runs_of(db, directory.connection_id) if run.id == running.id] == ["running"]
         # Its lease would run out within ten minutes: let that time pass.
         with db.transaction() as session:
             session.execute(update(models.SyncLock).values(expires_at=NOW))
     else:
         _wait_for_advisory_locks_to_be_freed(db)
 
-    renamed = ListSource([person(n, last_name=f"Renamed{n}") for n in range(1, 31)])
-    scheduler = EmbeddedScheduler(db, lambda _connection: renamed, now=lambda: NOW + 2 * HOUR)
     [outcome] = scheduler.run_due()
 
     assert outcome.status == "succeeded"

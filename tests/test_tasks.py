@@ -12,6 +12,8 @@ import datetime as dt
 import itertools
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -21,18 +23,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import procrastinate
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from fakes import ListSource, make_directory, person
+from staffsync.api.metrics import ScheduleCollector, SyncMetrics
 from staffsync.cli import app as cli_app
 from staffsync.connectors.base import ConnectorError, FailureKind, FetchRequest
 from staffsync.domain.records import RejectedRecord, SourceEmployee
 from staffsync.services.background_syncs import SyncNotStarted
 from staffsync.services.queued_syncs import QueuedSyncs
+from staffsync.simulators.kombo import Fault, SimulatorState, create_kombo_simulator, serving_in_thread
 from staffsync.storage import accounts, connections, models
 from staffsync.storage.db import Database
 from staffsync.storage.locks import ConnectionBusy
@@ -264,9 +270,16 @@ class FlakySource(ListSource):
         yield from super().employees(request)
 
 
-def test_a_job_syncs_its_connection_and_moves_its_schedule(qdb: Database) -> None:
+def test_a_job_syncs_its_connection_moves_its_schedule_and_counts_in_the_worker_s_metrics(qdb: Database) -> None:
     directory = make_directory(qdb, ListSource([person(1), person(2)]))
-    runtime = WorkerRuntime(qdb, settings=None, connector_for=lambda _c: directory.source)  # type: ignore[arg-type]
+    registry = CollectorRegistry()
+    registry.register(ScheduleCollector(qdb))
+    runtime = WorkerRuntime(
+        qdb,
+        settings=None,  # type: ignore[arg-type]
+        metrics=SyncMetrics(registry),
+        connector_for=lambda _c: directory.source,
+    )
     assert defer_due(qdb, utc_now()) == 1
 
     work_off(qdb, runtime)
@@ -275,6 +288,12 @@ def test_a_job_syncs_its_connection_and_moves_its_schedule(qdb: Database) -> Non
     assert (run.status, run.trigger, run.created) == ("succeeded", "schedule", 2)
     assert connection(qdb, directory.connection_id).next_sync_at > utc_now() + dt.timedelta(minutes=59)
     assert jobs(qdb) == []  # finished jobs are deleted: the run is the record
+    exposed = generate_latest(registry).decode()
+    assert 'staffsync_sync_runs_total{status="succeeded"} 1.0' in exposed
+    assert "staffsync_sync_duration_seconds_count 1.0" in exposed
+    assert 'staffsync_employees_synced_total{change="created"} 2.0' in exposed
+    assert 'staffsync_connections{status="ok"} 1.0' in exposed
+    assert "staffsync_sync_queue_depth 0.0" in exposed
 
 
 def test_a_transient_failure_is_retried_by_the_queue_and_counts_as_one_failed_slot(qdb: Database) -> None:
@@ -417,3 +436,211 @@ def test_two_workers_sync_fifty_connections_without_running_one_twice_at_once(qd
         for (_, end), (start, _) in itertools.pairwise(spans):
             assert end is not None and end <= start, f"runs of {cid} overlapped"
     assert len(jobs(qdb, "todo")) == 0
+
+
+# --- the periodic task and the web process, as deployed
+
+
+def _queue_env(url: str, data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("STAFFSYNC_")}
+    env.update(STAFFSYNC_QUEUE="procrastinate", STAFFSYNC_DATABASE_URL=url, STAFFSYNC_DATA_DIR=str(data_dir))
+    return env
+
+
+def _staffsync() -> str:
+    return str(Path(sys.executable).with_name("staffsync"))
+
+
+def _wait_for(condition: Any, *, seconds: float, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.1)
+
+
+def test_a_worker_left_running_defers_the_due_connections_by_itself_every_minute(qdb: Database, tmp_path: Path) -> None:
+    [(cron, periodic_id)] = [
+        (task.cron, task.periodic_id)
+        for task in app.periodic_registry.periodic_tasks.values()
+        if task.task.name == "staffsync.defer_due_connections"
+    ]
+    assert cron == "* * * * *"
+    with qdb.transaction() as session:
+        account = accounts.create_account(session, "Acme", timezone="Europe/Berlin", now=utc_now())
+        due = connections.create_connection(
+            session, account.id, name="Personio", provider="memory", now=utc_now(), config={"size": 4, "seed": 1}
+        ).id
+    url = qdb.url.render_as_string(hide_password=False)
+    # No job deferred by anyone: the worker's periodic deferrer runs the current minute's slot as it starts.
+    assert jobs(qdb) == []
+    worker = subprocess.Popen(
+        [_staffsync(), "worker", "--concurrency", "1", "--name", "lone"],
+        env=_queue_env(url, tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: any(run.status == "succeeded" for run in runs_of(qdb, due)), seconds=90, process=worker)
+    finally:
+        worker.terminate()
+        _, stderr = worker.communicate(timeout=60)
+    assert worker.returncode == 0, stderr  # SIGTERM: a clean stop
+    [run] = runs_of(qdb, due)
+    assert (run.trigger, run.created) == ("schedule", 4)
+    with qdb.engine.connect() as conn:
+        slots = conn.execute(
+            text("SELECT count(*) FROM procrastinate_periodic_defers WHERE periodic_id = :p"), {"p": periodic_id}
+        ).scalar_one()
+    assert slots >= 1
+
+
+def test_serve_on_the_queue_only_defers_and_a_worker_runs_its_sync_now(qdb: Database, tmp_path: Path) -> None:
+    url = qdb.url.render_as_string(hide_password=False)
+    env = _queue_env(url, tmp_path)
+
+    def cli(*args: str) -> dict[str, str]:
+        done = subprocess.run([_staffsync(), *args, "--json"], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        parsed: dict[str, str] = json.loads(done.stdout)
+        return parsed
+
+    account = cli("accounts", "create", "Acme")
+    connection_id = cli(
+        "connections", "add", "--account", account["account_id"], "--provider", "memory", "--size", "6"
+    )["id"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = subprocess.Popen(
+        [_staffsync(), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    answer: dict[str, Any] = {}
+    try:
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _wait_for(healthy, seconds=60, process=server)
+
+        def press_sync_now() -> None:
+            answer["response"] = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/connections/{connection_id}/syncs",
+                headers={"Authorization": f"Bearer {account['api_token']}"},
+                json={},
+                timeout=60,
+            )
+
+        pressing = threading.Thread(target=press_sync_now)
+        pressing.start()
+        _wait_for(lambda: [row for row in jobs(qdb, "todo") if row.priority == 10], seconds=30, process=server)
+        # The connection has been due since it was added and the server has been up all along: it ran nothing.
+        assert runs_of(qdb, connection_id) == []
+        assert [row.queueing_lock for row in jobs(qdb, "todo")] == [f"sync-now:{connection_id}"]
+
+        worker = subprocess.run(
+            [_staffsync(), "worker", "--burst", "--concurrency", "1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert worker.returncode == 0, worker.stderr
+        pressing.join(60)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=60)
+    assert server.returncode == 0, stderr
+    response = answer["response"]
+    assert response.status_code in (200, 202), response.text
+    [run] = runs_of(qdb, connection_id)
+    assert (run.id, run.trigger, run.status) == (response.json()["id"], "api", "succeeded")
+
+
+def test_a_worker_killed_mid_run_leaves_the_directory_unchanged_and_the_next_worker_syncs_it(
+    qdb: Database, tmp_path: Path
+) -> None:
+    simulator = SimulatorState(api_keys={"kill-test-key"})
+    # Four pages of 250 fill the engine's first batch of 1000, which is planned and staged before page five.
+    integration = simulator.create_integration(size=1100, seed=3)
+    with qdb.transaction() as session:
+        account = accounts.create_account(session, "Acme", timezone="Europe/Berlin", now=utc_now())
+        connection_id = connections.create_connection(
+            session,
+            account.id,
+            name="Kombo",
+            provider="kombo",
+            now=utc_now(),
+            config={"integration_id": integration.id},
+        ).id
+    url = qdb.url.render_as_string(hide_password=False)
+    with serving_in_thread(create_kombo_simulator(simulator)) as base:
+        env = _queue_env(url, tmp_path)
+        env.update(STAFFSYNC_KOMBO_API_KEY="kill-test-key", STAFFSYNC_KOMBO_BASE_URL=base + "/v1")
+        simulator.faults.add(Fault("slow", route="/hris/employees", skip=4, delay=120))
+        assert defer_due(qdb, utc_now()) == 1
+        doomed = subprocess.Popen(
+            [_staffsync(), "worker", "--concurrency", "1", "--name", "doomed"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+        def staged() -> int:
+            with qdb.session() as session:
+                return len(session.execute(select(models.Change.id)).all())
+
+        try:
+            _wait_for(lambda: staged() >= 1000, seconds=90, process=doomed)
+        finally:
+            doomed.kill()
+            doomed.wait(30)
+        assert doomed.returncode == -signal.SIGKILL
+
+        [killed] = runs_of(qdb, connection_id)
+        assert killed.status == "running"
+        with qdb.session() as session:
+            assert session.execute(select(models.Employee.id)).all() == []
+        assert [row.status for row in jobs(qdb)] == ["doing"]
+
+        # A minute without heartbeats makes the dead worker's job an orphan: let that minute pass.
+        with qdb.engine.begin() as conn:
+            conn.execute(text("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '5 minutes'"))
+        with app.replace_connector(procrastinate.PsycopgConnector(conninfo=conninfo(url))):
+
+            async def end_orphans() -> int:
+                async with app.open_async():
+                    return await end_stalled_jobs(app)
+
+            assert asyncio.run(end_orphans()) == 1
+        # The server frees the dead session's advisory lock once it notices the closed socket.
+        deadline = time.monotonic() + 30
+        while defer_due(qdb, utc_now()) == 0:
+            assert time.monotonic() < deadline, "the killed worker's run was never abandoned"
+            time.sleep(0.1)
+
+        simulator.faults.clear()
+        after = subprocess.run(
+            [_staffsync(), "worker", "--burst", "--concurrency", "1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert after.returncode == 0, after.stderr
+
+    abandoned, synced = runs_of(qdb, connection_id)
+    assert (abandoned.id, abandoned.status, abandoned.error_kind) == (killed.id, "failed", "abandoned")
+    assert (synced.status, synced.created) == ("succeeded", 1100)
+    with qdb.session() as session:
+        assert session.execute(select(models.Change.id).where(models.Change.run_id == killed.id)).all() == []
+        assert len(session.execute(select(models.Employee.id)).all()) == 1100
