@@ -5,41 +5,25 @@ No answer says what was wrong with a token."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_harness import API, ApiWorld, open_world
+from api_harness import API, ApiWorld
 from fastapi.testclient import TestClient
 from httpx import Response
+from rate_limit_clock import Clock
 from sqlalchemy import update
 
-from staffsync.api.rate_limits import TOKEN_FAILURES, TOKEN_WINDOW_S, RateLimits
+from staffsync.api.rate_limits import TOKEN_FAILURES, TOKEN_WINDOW_S
 from staffsync.storage import models
-from staffsync.storage.db import Database
 from staffsync.sync.engine import utc_now
 
 WINDOW = int(TOKEN_WINDOW_S)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def world(db: Database, clock: Clock) -> Iterator[ApiWorld]:
-    for world in open_world(db):
-        world.client.app.state.rate_limits = RateLimits(clock=clock)  # type: ignore[attr-defined]
-        yield world
+def world(limited_api: ApiWorld) -> ApiWorld:
+    return limited_api
 
 
 @pytest.fixture

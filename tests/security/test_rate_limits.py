@@ -7,31 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from api_harness import ApiWorld, open_world
+from api_harness import ApiWorld
+from rate_limit_clock import Clock
 from ui_harness import UiWorld, open_ui_world
 
 from staffsync.api.rate_limits import PREVIEWS_PER_MINUTE, SYNC_STARTS_PER_MINUTE, RateLimits, Throttle
 from staffsync.storage.db import Database
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def api(db: Database, clock: Clock) -> Iterator[ApiWorld]:
-    for world in open_world(db):
-        world.client.app.state.rate_limits = RateLimits(clock=clock)  # type: ignore[attr-defined]
-        yield world
+def api(limited_api: ApiWorld) -> ApiWorld:
+    return limited_api
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ finds Ada Lovelace too), and match it case-insensitively as a substring:
 - SQLite: an FTS5 table with the trigram tokenizer, contentless, keyed by the employees' rowid and kept
   current by triggers. A migration that rebuilds the employees table (SQLite's batch mode copies it) drops
   those triggers and renumbers rowids: it must call `create_search_index` again, which rebuilds it all.
+  FTS5 writes its pending terms out at the end of every statement, so bulk inserts of employees go through
+  `db.insert_rows_as_one_statement` (a statement per row would leave a segment per person to merge).
 - PostgreSQL: a GIN trigram index (pg_trgm) over the same text, lower-cased; without the extension
   (no right to create it) the same query still answers, by scanning.
 A trigram index cannot look up fewer than three characters: shorter searches scan the table instead,
