@@ -100,6 +100,20 @@ def test_edits_of_unknown_fields_or_malformed_values_are_422(world: ApiWorld) ->
     assert moved["start_date"] == "2024-02-01"
 
 
+def test_an_edit_that_would_end_before_the_start_is_422_and_changes_nothing(world: ApiWorld) -> None:
+    employee_id = world.employee_id("person3@acme.test")
+    modes = [{"field": name, "enabled": True, "mode": "import_once"} for name in ("start_date", "end_date")]
+    world.send("PUT", f"/connections/{world.connection_id}/fields", json={"fields": modes})
+    world.send("PATCH", f"/employees/{employee_id}", json={"fields": {"end_date": "2025-01-31"}})
+    for fields in ({"start_date": "2025-06-01"}, {"end_date": "2023-12-31"}):
+        refused = world.call("PATCH", f"/employees/{employee_id}", token=world.a.admin, json={"fields": fields})
+        assert refused.status_code == 422, fields
+        assert refused.json()["error"]["code"] == "invalid_edit"
+        assert "is before start date" in refused.json()["error"]["message"]
+    kept = world.get(f"/employees/{employee_id}")
+    assert (kept["start_date"], kept["end_date"]) == ("2024-01-01", "2025-01-31")
+
+
 def test_a_viewer_cannot_edit(world: ApiWorld) -> None:
     employee_id = world.employee_id("person3@acme.test")
     response = world.call(

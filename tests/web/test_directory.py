@@ -185,9 +185,10 @@ def test_an_import_once_edit_is_saved_with_the_admin_in_history(world: UiWorld) 
 
 
 def test_an_edit_that_is_not_valid_is_answered_next_to_the_field_and_nothing_is_saved(world: UiWorld) -> None:
-    switch_to_import_once(world, "manager", "work_location", "start_date")
+    switch_to_import_once(world, "manager", "work_location", "start_date", "end_date")
     employee_id = world.employee_id("person3@acme.test")
     browser = world.signed_in(world.admin)
+    assert browser.form_post(f"/employees/{employee_id}/fields/end_date", {"value": "2025-01-31"}).status_code == 303
     before = snapshot(world.db)
     for field, form, message in (
         ("personal_email", {"value": "no-at-sign"}, "is not an email address"),
@@ -195,6 +196,7 @@ def test_an_edit_that_is_not_valid_is_answered_next_to_the_field_and_nothing_is_
         ("manager", {"value": "person3@acme.test"}, "cannot be their own manager"),
         ("job_title", {"value": "x" * 301}, "At most 300 characters"),
         ("start_date", {"value": "31/12/2024"}, "Enter a date as YYYY-MM-DD"),
+        ("start_date", {"value": "2025-06-01"}, "End date 2025-01-31 is before start date 2025-06-01"),
         ("work_location", {"name": "", "country": "DE"}, "Give the location a name"),
     ):
         page = browser.form_post(f"/employees/{employee_id}/fields/{field}", form)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from staffsync.domain.fields import FieldSettingsError
-from staffsync.services.employees import EmailTaken, EmployeeNotFound, FieldLocked
+from staffsync.services.employees import EmailTaken, EmployeeNotFound, FieldLocked, InvalidEdit
 from staffsync.storage.locks import ConnectionBusy
 from staffsync.sync.apply import ApprovalConflict
 from staffsync.sync.engine import ConnectionDisconnected, RunNotHeld
@@ -88,6 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EmailTaken)
     def _email_taken(_: Request, error: EmailTaken) -> JSONResponse:
         return envelope(409, "email_taken", str(error))
+
+    @app.exception_handler(InvalidEdit)
+    def _invalid_edit(_: Request, error: InvalidEdit) -> JSONResponse:
+        return envelope(422, "invalid_edit", str(error))
 
     @app.exception_handler(EmployeeNotFound)
     def _no_employee(_: Request, error: EmployeeNotFound) -> JSONResponse:

@@ -39,6 +39,10 @@ class EmailTaken(ValueError):
     pass
 
 
+class InvalidEdit(ValueError):
+    """A hand edit that would leave the person in a state a sync would reject."""
+
+
 def edit_employee(
     session: Session,
     account_id: str,
@@ -70,6 +74,7 @@ def edit_employee(
     )
     if not changes:
         return None
+    _check_dates(employee, values)
     new_email = values.get("work_email")
     key = normalise_email(new_email) if isinstance(new_email, str) else None
     if key is not None:
@@ -177,3 +182,11 @@ def set_flag(
         )
     # Hidden people hold no assignment; unhiding gives them back what their policies say.
     recompute_assignments(session, account_id, now=now, employee_ids=[employee_id])
+
+
+def _check_dates(employee: DirectoryEmployee, values: Mapping[str, FieldValue]) -> None:
+    """The rule the sync holds a source to (validation.py): nobody leaves before they start."""
+    start = values["start_date"] if "start_date" in values else employee.value("start_date")
+    end = values["end_date"] if "end_date" in values else employee.value("end_date")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        raise InvalidEdit(f"End date {end.isoformat()} is before start date {start.isoformat()}")

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from staffsync.domain.fields import FIELDS, FieldSpec
 from staffsync.domain.records import normalise_email
 from staffsync.domain.values import FieldValue
-from staffsync.services.employees import EmailTaken, EmployeeNotFound, FieldLocked, edit_employee, set_flag
+from staffsync.services.employees import (
+    EmailTaken,
+    EmployeeNotFound,
+    FieldLocked,
+    InvalidEdit,
+    edit_employee,
+    set_flag,
+)
 from staffsync.services.profile import EmployeeProfile, load_profile
 from staffsync.storage import accounts as account_store
 from staffsync.storage import api_queries
@@ -173,7 +180,7 @@ def edit_field(
             names = {**profile.people, **_names_of(session, user.account_id, manager)}
     except InvalidInput as error:
         problem = str(error)
-    except EmailTaken as error:
+    except (EmailTaken, InvalidEdit) as error:
         problem = str(error)
     except FieldLocked as locked:
         return done(request, user, f"/employees/{employee_id}#field-{field}", str(locked), kind="error")
