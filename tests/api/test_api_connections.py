@@ -55,6 +55,17 @@ def test_an_unknown_provider_or_config_key_is_422(world: ApiWorld) -> None:
     assert bad.json()["error"]["details"] == {"unknown": ["size"], "missing": ["integration_id"]}
 
 
+def test_a_demo_source_too_large_for_memory_is_refused_in_plain_words(world: ApiWorld) -> None:
+    huge = _memory(world, size=10**9)
+    refused = world.call("GET", f"/connections/{huge}/preview", token=world.a.admin)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == {
+        "code": "connector_unavailable",
+        "message": "'size' must be at most 1,000,000, not 1,000,000,000",
+        "details": None,
+    }
+
+
 def test_disconnecting_keeps_the_people_detached_with_the_reason(world: ApiWorld) -> None:
     disconnected = world.send("DELETE", f"/connections/{world.connection_id}")
     assert disconnected["status"] == "disconnected"

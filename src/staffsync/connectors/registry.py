@@ -84,6 +84,9 @@ class InvalidConnectorConfig(ValueError):
 
 
 MEMORY_DEFAULT_SIZE = 100
+# The demo source builds its whole company in memory: a million people is about a gigabyte, and any admin could
+# otherwise ask for a size that exhausts the server's memory.
+MEMORY_MAX_SIZE = 1_000_000
 
 
 def _build_memory(connection: ConnectionSpec, *, settings: ProviderSettings, timezone: str) -> HRConnector:
@@ -93,7 +96,7 @@ def _build_memory(connection: ConnectionSpec, *, settings: ProviderSettings, tim
 
     # Needs neither: the demo source has no credentials and its rows hold calendar dates, not instants.
     config = connection.config
-    size = _non_negative_int(config, "size", MEMORY_DEFAULT_SIZE)
+    size = _non_negative_int(config, "size", MEMORY_DEFAULT_SIZE, maximum=MEMORY_MAX_SIZE)
     seed = _non_negative_int(config, "seed", 0)
     # The population is anchored to the day the connection was made: the same connection returns the
     # same people on every later day, so a second sync changes nothing, as with a real unchanged source.
@@ -101,10 +104,12 @@ def _build_memory(connection: ConnectionSpec, *, settings: ProviderSettings, tim
     return InMemoryConnector.from_population(generate_population(size, seed=seed, today=today))
 
 
-def _non_negative_int(config: Mapping[str, Any], key: str, default: int) -> int:
+def _non_negative_int(config: Mapping[str, Any], key: str, default: int, *, maximum: int | None = None) -> int:
     value = config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidConnectorConfig(f"'{key}' must be a whole number of at least 0, not {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidConnectorConfig(f"'{key}' must be at most {maximum:,}, not {value:,}")
     return value
 
 
