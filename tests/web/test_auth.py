@@ -14,7 +14,7 @@ from httpx import Response
 from sqlalchemy import select, update
 from ui_harness import UiWorld, admin_only_actions, fill_path, open_ui_world, page_actions, snapshot
 
-from staffsync.api.rate_limits import RateLimits
+from staffsync.api.rate_limits import TOKEN_FAILURES, RateLimits
 from staffsync.storage import models, web_sessions
 from staffsync.storage.db import Database
 from staffsync.sync.engine import utc_now
@@ -380,6 +380,17 @@ def test_a_made_up_sign_in_link_signs_nobody_in(world: UiWorld) -> None:
     response = world.browser().get("/login/link", params={"token": "made-up"})
     assert response.status_code == 400
     assert SESSION_COOKIE not in response.cookies
+
+
+def test_made_up_sign_in_links_from_one_address_are_throttled_before_a_real_one_is_tried(world: UiWorld) -> None:
+    guesser = world.browser()
+    for n in range(TOKEN_FAILURES):
+        assert guesser.get("/login/link", params={"token": f"made-up-{n}"}).status_code == 400
+    real = _link(world, now=utc_now())
+    locked = guesser.get("/login/link", params={"token": real})
+    assert locked.status_code == 429 and "Retry-After" in locked.headers
+    assert SESSION_COOKIE not in locked.cookies
+    assert world.browser(address="192.0.2.1").get("/login/link", params={"token": real}).status_code == 303
 
 
 def test_the_database_keeps_only_a_hash_of_a_sign_in_link(world: UiWorld) -> None:

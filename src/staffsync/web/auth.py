@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from staffsync.api.rate_limits import client_key, rate_limits_of
+from staffsync.api.rate_limits import check_token_failures, client_key, count_token_failure, rate_limits_of
 from staffsync.storage import web_sessions
 from staffsync.storage.audit import ACTING
 from staffsync.storage.web_sessions import SESSION_LIFETIME, SignedIn
@@ -210,12 +210,15 @@ def login(
 
 @router.get("/login/link")
 def sign_in_link(request: Request, token: Annotated[str, Query(min_length=1, max_length=200)]) -> Response:
-    """A single-use link (printed by `staffsync demo`) that signs its admin in and forgets itself."""
+    """A single-use link (printed by `staffsync demo`) that signs its admin in and forgets itself. Bad links count
+    with bad API tokens against the address (both are bearer secrets): a guesser is throttled before the lookup."""
+    check_token_failures(request)
     now = utc_now()
     with context_of(request).db.transaction() as session:
         user = web_sessions.redeem_sign_in_link(session, token, now=now)
         secret = web_sessions.start_session(session, user, now=now) if user else None
     if secret is None:
+        count_token_failure(request)
         return render(
             request,
             "login.html",
