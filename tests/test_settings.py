@@ -125,8 +125,9 @@ def test_sync_interval_is_five_minutes_to_a_week(monkeypatch: pytest.MonkeyPatch
         Settings()
 
 
-def test_a_webhook_retry_window_must_be_at_least_an_hour(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STAFFSYNC_WEBHOOKS_RETRY_HOURS", "0")
+@pytest.mark.parametrize("hours", ["0", "721"])
+def test_a_webhook_retry_window_is_an_hour_to_thirty_days(monkeypatch: pytest.MonkeyPatch, hours: str) -> None:
+    monkeypatch.setenv("STAFFSYNC_WEBHOOKS_RETRY_HOURS", hours)
 
     with pytest.raises(ValidationError, match="webhooks_retry_hours"):
         Settings()

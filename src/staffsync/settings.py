@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = False
     # How long a failing webhook delivery is retried before it becomes a dead letter: long enough by default
     # to outlast a receiver's weekend outage; an installation whose subscribers are watched closely may shorten it.
-    webhooks_retry_hours: int = Field(default=72, ge=1)
+    webhooks_retry_hours: int = Field(default=72, ge=1, le=30 * 24)
     # Each sync start and each preview calls the HR provider: these limits keep a script or a double-clicking admin
     # from spending the provider's quota. Per process; raise them when the provider's contract allows more.
     sync_starts_per_minute: int = Field(default=10, ge=1)

@@ -61,7 +61,7 @@ def test_a_demo_source_too_large_for_memory_is_refused_in_plain_words(world: Api
     assert refused.status_code == 422
     assert refused.json()["error"] == {
         "code": "connector_unavailable",
-        "message": "'size' must be at most 1,000,000, not 1,000,000,000",
+        "message": "'size' must be at most 100,000, not 1,000,000,000",
         "details": None,
     }
 

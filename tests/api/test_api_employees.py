@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 from api_harness import PEOPLE, ApiWorld, open_world
 
 from staffsync.storage.db import Database
+from staffsync.storage.directory import DirectoryCursor
 
 
 @pytest.fixture
@@ -34,6 +37,15 @@ def test_the_next_page_starts_after_the_last_person_shown_even_when_the_list_cha
     world.send("POST", f"/employees/{everyone[0]}/hide")
     second = world.get("/employees", params={"limit": 4, "cursor": first["next_cursor"]})
     assert [item["id"] for item in second["items"]] == everyone[4:8]
+
+
+def test_a_cursor_of_another_list_or_a_made_up_one_is_400(world: ApiWorld) -> None:
+    onboarding_cursor = DirectoryCursor(0, (dt.date(2099, 1, 4), "Last", "First", "id")).to_token()
+    nested = base64.urlsafe_b64encode(b"[" * 2000).decode()
+    for cursor in (onboarding_cursor, nested):
+        refused = world.call("GET", "/employees", token=world.a.admin, params={"cursor": cursor})
+        assert refused.status_code == 400, cursor
+        assert refused.json()["error"]["code"] == "invalid_cursor"
 
 
 def test_the_directory_is_searchable(world: ApiWorld) -> None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import update
 
 from fakes import NOW, TODAY, Directory, ListSource, make_directory, person
 from staffsync.domain.fields import FieldSettings
-from staffsync.services.employees import edit_employee, set_flag
+from staffsync.services.employees import InvalidEdit, edit_employee, set_flag
 from staffsync.storage import connections, models
 from staffsync.storage.db import Database
 
@@ -199,3 +200,39 @@ def test_a_hand_edit_schedules_no_workflow_for_a_past_start_an_end_date_or_a_hid
     assert events.new() == [("employee.hidden", employee_id)]
     edit(directory, employee_id, "start_date", TODAY + 30 * DAY)
     assert events.new() == [("employee.updated", employee_id)]
+
+
+def test_a_hand_edit_of_a_detached_person_schedules_no_onboarding(db: Database) -> None:
+    directory = import_once(db, "start_date")
+    events = Events(directory)
+    # One of thirty dropped by the source: detached, not held as a suspicious loss.
+    directory.source.records.extend(person(n) for n in range(2, 31))
+    assert directory.sync().status == "succeeded"
+    directory.source.remove("r1")
+    assert directory.sync().status == "succeeded"
+    employee_id = directory.employee("person1@acme.test").id
+    assert directory.employee("person1@acme.test").detached_at is not None
+    events.new()
+
+    edit(directory, employee_id, "start_date", TODAY + 30 * DAY)
+
+    assert events.new() == [("employee.updated", employee_id)], "detached people are out of every workflow"
+
+
+def test_an_edit_of_another_field_is_not_refused_for_dates_that_already_disagree(db: Database) -> None:
+    """A hand-set start and a synced end may disagree; only an edit of a date is held to the rule."""
+    directory = import_once(db, "start_date", "end_date")
+    employee_id = directory.employee("person1@acme.test").id
+    edit(directory, employee_id, "end_date", TODAY + 10 * DAY)
+    with directory.db.transaction() as session:
+        session.execute(
+            update(models.Employee).where(models.Employee.id == employee_id).values(start_date=TODAY + 20 * DAY)
+        )
+
+    with directory.db.transaction() as session:
+        changed = edit_employee(
+            session, directory.account_id, employee_id, {"job_title": "Lead"}, actor="admin:ada", now=NOW
+        )
+    assert changed is not None
+    with pytest.raises(InvalidEdit, match="is before start date"):
+        edit(directory, employee_id, "end_date", TODAY + 15 * DAY)

@@ -18,7 +18,7 @@ from staffsync.services.employees import edit_employee, set_flag
 from staffsync.storage import accounts as account_store
 from staffsync.storage import api_queries
 from staffsync.storage import runs as run_store
-from staffsync.storage.directory import DirectoryView
+from staffsync.storage.directory import DirectoryView, fits_view
 from staffsync.sync.engine import utc_now
 
 router = APIRouter(tags=["employees"], generate_unique_id_function=operation_id)
@@ -49,6 +49,9 @@ def directory_page(
     include_hidden: bool = False,
 ) -> EmployeePage:
     """One page of a directory list (active, onboardings, offboardings, detached), with its diagnostics."""
+    if paging.after is not None and not fits_view(view, paging.after):
+        # A cursor of another list would start this one from the top, and a client would page round in circles.
+        raise ApiError(400, "invalid_cursor", "The cursor is not one this list returned")
     with context.db.transaction() as session:
         account = account_store.get_account(session, caller.account_id)
         assert account is not None

@@ -84,9 +84,9 @@ class InvalidConnectorConfig(ValueError):
 
 
 MEMORY_DEFAULT_SIZE = 100
-# The demo source builds its whole company in memory: a million people is about a gigabyte, and any admin could
-# otherwise ask for a size that exhausts the server's memory.
-MEMORY_MAX_SIZE = 1_000_000
+# The demo source builds its whole company in memory, again for every sync and preview: any admin could otherwise
+# ask for a size that exhausts the server. 100,000 people take about 100 MB and a few seconds.
+MEMORY_MAX_SIZE = 100_000
 
 
 def _build_memory(connection: ConnectionSpec, *, settings: ProviderSettings, timezone: str) -> HRConnector:

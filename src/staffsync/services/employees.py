@@ -126,8 +126,8 @@ def _edit_events(
     now: dt.datetime,
 ) -> list[Event]:
     """The lifecycle rules a sync applies (a start date moved to today or later schedules an onboarding; hidden
-    people start none), over a change with no source behind it. A hand-set end date is never continuous, so it
-    schedules no offboarding (PRODUCT.md §5)."""
+    and detached people start none), over a change with no source behind it. A hand-set end date is never
+    continuous, so it schedules no offboarding (PRODUCT.md §5)."""
     account = account_store.get_account(session, account_id)
     diff = {c.field: {"old": value_to_json(c.old), "new": value_to_json(c.new)} for c in changes}
     events = events_for_diff(
@@ -136,7 +136,8 @@ def _edit_events(
         "",
         diff,
         reason=None,
-        workflows_enabled=not employee.hidden,
+        # Detached people are out of every workflow, as hidden ones are.
+        workflows_enabled=not (employee.hidden or employee.detached),
         today=account_today(account.timezone if account else "UTC", now),
         end_date_continuous=False,
     )
@@ -185,7 +186,11 @@ def set_flag(
 
 
 def _check_dates(employee: DirectoryEmployee, values: Mapping[str, FieldValue]) -> None:
-    """The rule the sync holds a source to (validation.py): nobody leaves before they start."""
+    """The rule the sync holds a source to (validation.py): nobody leaves before they start. Checked only when a
+    date is edited: a person may already hold a hand-set start and a synced end that disagree, and editing their
+    job title must not be refused for it."""
+    if "start_date" not in values and "end_date" not in values:
+        return
     start = values["start_date"] if "start_date" in values else employee.value("start_date")
     end = values["end_date"] if "end_date" in values else employee.value("end_date")
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:

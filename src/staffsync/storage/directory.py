@@ -41,7 +41,8 @@ class DirectoryCursor:
     def to_token(self) -> str:
         """Opaque for clients; tagged values so that dates come back as dates."""
         values = [f"d:{v.isoformat()}" if isinstance(v, dt.date) else f"s:{v}" for v in self.key]
-        raw = json.dumps([self.section, values], separators=(",", ":")).encode()
+        # Not ASCII-escaped: a name outside the Basic Multilingual Plane would take twelve characters a letter.
+        raw = json.dumps([self.section, values], separators=(",", ":"), ensure_ascii=False).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
@@ -50,7 +51,8 @@ class DirectoryCursor:
         try:
             section, values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             key = tuple(dt.date.fromisoformat(v[2:]) if v.startswith("d:") else _text(v) for v in values)
-        except (binascii.Error, ValueError, TypeError, AttributeError):
+        except (binascii.Error, ValueError, TypeError, AttributeError, RecursionError):
+            # RecursionError: a made-up token of a thousand nested brackets.
             return None
         if not isinstance(section, int) or isinstance(section, bool) or section < 0 or not key:
             return None
@@ -185,6 +187,11 @@ def _sections(view: DirectoryView) -> tuple[_Section, ...]:
         _Section(employee.last_name.is_not(None), (employee.last_name, first, employee.id)),
         _Section(employee.last_name.is_(None), (first, employee.id)),
     )
+
+
+def fits_view(view: DirectoryView, cursor: DirectoryCursor) -> bool:
+    """Whether `cursor` could have come from a page of `view` (not of another list)."""
+    return _fits(_sections(view), cursor)
 
 
 def _fits(sections: Sequence[_Section], cursor: DirectoryCursor) -> bool:

@@ -45,7 +45,7 @@ from staffsync.connectors.kombo.mapping import (
     employment_type_of,
     to_source_employee,
 )
-from staffsync.connectors.kombo.raw_pages import RawEmployeePages
+from staffsync.connectors.kombo.raw_pages import RawEmployeePages, network_transport
 from staffsync.domain.records import FilterOption, RejectedRecord, SourceEmployee
 from staffsync.domain.values import EmploymentType
 
@@ -167,7 +167,7 @@ class KomboConnector:
         )
         # The SDK's own default client, made here so that the Retry-After cap and the raw employee pages can
         # hook into it.
-        self._pages = RawEmployeePages(transport or httpx.HTTPTransport())
+        self._pages = RawEmployeePages(transport or network_transport(self.server_url))
         hooks: list[Callable[[httpx.Response], None]] = []
         if backoff is not None:
             hooks.append(RetryAfterCap(backoff.max_elapsed_time / 1000))
@@ -270,12 +270,21 @@ class KomboConnector:
 
         def fetch(cursor: str | None = None) -> _EmployeesPage | None:
             self._pages.forget()
-            response = self._hris.get_employees(
-                cursor=cursor, page_size=page_size, updated_after=updated_after, include_deleted=include_deleted
-            )
+            try:
+                response = self._hris.get_employees(
+                    cursor=cursor, page_size=page_size, updated_after=updated_after, include_deleted=include_deleted
+                )
+                results = self._pages.take()
+            finally:
+                # A failed page's people (SSNs, bank details) must not wait in memory for the next one.
+                self._pages.forget()
             if response is None:
                 return None
-            results = self._pages.take()
+            if results is None:
+                raise ConnectorError(
+                    FailureKind.INVALID_RESPONSE,
+                    "Kombo sent a response staffsync cannot read: the page's employees could not be read as JSON",
+                )
             _require_ids(results)
             return _EmployeesPage(results, response.result.data.next)
 

@@ -11,8 +11,11 @@ person at a time, rejecting the unreadable ones with a reason instead of failing
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections import deque
 from typing import Final
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -32,7 +35,9 @@ class RawEmployeePages(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self._inner.handle_request(request)
-        if request.method != "GET" or not request.url.path.endswith(EMPLOYEES_PATH) or response.status_code != 200:
+        # rstrip: a redirect may add a trailing slash, and the page it leads to is still an employees page.
+        path = request.url.path.rstrip("/")
+        if request.method != "GET" or not path.endswith(EMPLOYEES_PATH) or response.status_code != 200:
             return response
         body = response.read()
         response.close()
@@ -47,10 +52,11 @@ class RawEmployeePages(httpx.BaseTransport):
         """Drops pages the SDK never returned (it failed, or retried after reading one)."""
         self._pages.clear()
 
-    def take(self) -> list[object]:
-        """The records of the last page read; a page read while the SDK retried is older and is dropped."""
+    def take(self) -> list[object] | None:
+        """The records of the last page read (a page read while the SDK retried is older and is dropped); None
+        when the SDK accepted a page this transport did not keep."""
         if not self._pages:
-            raise LookupError("no employee page was read")
+            return None
         results = self._pages.pop()
         self._pages.clear()
         return results
@@ -64,7 +70,11 @@ def _split(body: bytes) -> tuple[list[object] | None, object]:
     try:
         page = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return None, None
+        # orjson refuses what the SDK's parser takes (NaN, Infinity, 1e400): read it as the SDK would.
+        try:
+            page = json.loads(body)
+        except (ValueError, RecursionError):
+            return None, None
     data = page.get("data") if isinstance(page, dict) else None
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list):
@@ -80,3 +90,15 @@ def _replaced(original: httpx.Response, request: httpx.Request, body: bytes) -> 
         key: original.extensions[key] for key in ("http_version", "reason_phrase") if key in original.extensions
     }
     return httpx.Response(original.status_code, headers=headers, content=body, request=request, extensions=kept)
+
+
+def network_transport(server_url: str) -> httpx.HTTPTransport:
+    """The transport under the SDK's client. httpx reads HTTP(S)_PROXY, ALL_PROXY and NO_PROXY only for a client
+    without a transport of its own: the same choice, made here, so that an installation behind an egress proxy
+    still reaches Kombo."""
+    parts = urlsplit(server_url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return httpx.HTTPTransport(proxy=proxy)
+    return httpx.HTTPTransport()
