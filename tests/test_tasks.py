@@ -546,14 +546,7 @@ def test_serve_on_the_queue_only_defers_and_a_worker_runs_its_sync_now(qdb: Data
         assert runs_of(qdb, connection_id) == []
         assert [row.queueing_lock for row in jobs(qdb, "todo")] == [f"sync-now:{connection_id}"]
 
-        worker = subprocess.run(
-            [_staffsync(), "worker", "--burst", "--concurrency", "1"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert worker.returncode == 0, worker.stderr
+        _work_the_queue_off(env)
         pressing.join(60)
     finally:
         server.send_signal(signal.SIGINT)
@@ -629,14 +622,7 @@ def test_a_worker_killed_mid_run_leaves_the_directory_unchanged_and_the_next_wor
             time.sleep(0.1)
 
         simulator.faults.clear()
-        after = subprocess.run(
-            [_staffsync(), "worker", "--burst", "--concurrency", "1"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert after.returncode == 0, after.stderr
+        _work_the_queue_off(env)
 
     abandoned, synced = runs_of(qdb, connection_id)
     assert (abandoned.id, abandoned.status, abandoned.error_kind) == (killed.id, "failed", "abandoned")
@@ -644,3 +630,11 @@ def test_a_worker_killed_mid_run_leaves_the_directory_unchanged_and_the_next_wor
     with qdb.session() as session:
         assert session.execute(select(models.Change.id).where(models.Change.run_id == killed.id)).all() == []
         assert len(session.execute(select(models.Employee.id)).all()) == 1100
+
+
+def _work_the_queue_off(env: dict[str, str]) -> None:
+    """One `staffsync worker --burst`, which exits once the queue is empty."""
+    worker = subprocess.run(
+        [_staffsync(), "worker", "--burst", "--concurrency", "1"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert worker.returncode == 0, worker.stderr

@@ -11,14 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
-from webhook_harness import Receiver, make_hooks
+from webhook_harness import Receiver, installation, make_hooks
 
 from fakes import NOW
 from staffsync import scheduler
 from staffsync.cli.serve import _embedded_schedule
 from staffsync.crypto import CredentialCipher
-from staffsync.settings import Settings
 from staffsync.storage.db import Database
 from staffsync.tasks import WorkerRuntime
 from staffsync.webhooks.policy import RetryPolicy
@@ -26,21 +24,10 @@ from staffsync.webhooks.policy import RetryPolicy
 MINUTE = dt.timedelta(minutes=1)
 
 
-def installation(db: Database, tmp_path: Path, *, retry_hours: int) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path,
-        database_url=db.url.render_as_string(hide_password=False),
-        secret_keys=Fernet.generate_key().decode(),
-        webhooks_allow_private=True,
-        webhooks_retry_hours=retry_hours,
-    )
-
-
 def test_a_worker_gives_a_failing_delivery_up_when_the_installations_window_ends(
     db: Database, tmp_path: Path, receiver: Receiver, client: httpx.Client
 ) -> None:
-    settings = installation(db, tmp_path, retry_hours=1)
+    settings = installation(db, tmp_path, webhooks_retry_hours=1)
     hooks = make_hooks(db, CredentialCipher.from_settings(settings), client)
     hooks.subscribe(receiver)
     [event_id] = hooks.emit(("employee.created", {"employee_id": "e1"}))
@@ -90,7 +77,7 @@ def test_serve_s_embedded_schedule_retries_webhooks_for_the_installations_window
 ) -> None:
     app = SimpleNamespace(state=SimpleNamespace(api=SimpleNamespace(metrics=None)))
 
-    with _embedded_schedule(app, db, installation(db, tmp_path, retry_hours=5), None):
+    with _embedded_schedule(app, db, installation(db, tmp_path, webhooks_retry_hours=5), None):
         pass
 
     [schedule] = recorded

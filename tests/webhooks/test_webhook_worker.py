@@ -8,30 +8,18 @@ import datetime as dt
 from pathlib import Path
 
 import httpx
-from cryptography.fernet import Fernet
-from webhook_harness import Receiver, make_hooks
+from webhook_harness import Receiver, installation, make_hooks
 
 from fakes import NOW
 from staffsync.crypto import CredentialCipher
-from staffsync.settings import Settings
 from staffsync.storage.db import Database
 from staffsync.tasks import WorkerRuntime
-
-
-def installation(db: Database, tmp_path: Path, *, allow_private: bool) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path,
-        database_url=db.url.render_as_string(hide_password=False),
-        secret_keys=Fernet.generate_key().decode(),
-        webhooks_allow_private=allow_private,
-    )
 
 
 def test_a_worker_delivers_pending_events_signed_with_the_installations_keys(
     db: Database, tmp_path: Path, receiver: Receiver, client: httpx.Client
 ) -> None:
-    settings = installation(db, tmp_path, allow_private=True)
+    settings = installation(db, tmp_path, webhooks_allow_private=True)
     hooks = make_hooks(db, CredentialCipher.from_settings(settings), client)
     hooks.subscribe(receiver)
     emitted = hooks.emit(("employee.created", {"employee_id": "e1"}), ("sync.succeeded", {"run_id": "r1"}))
@@ -46,7 +34,7 @@ def test_a_worker_delivers_pending_events_signed_with_the_installations_keys(
 def test_a_worker_refuses_a_loopback_receiver_unless_the_installation_allows_private_targets(
     db: Database, tmp_path: Path, receiver: Receiver, client: httpx.Client
 ) -> None:
-    settings = installation(db, tmp_path, allow_private=False)
+    settings = installation(db, tmp_path, webhooks_allow_private=False)
     hooks = make_hooks(db, CredentialCipher.from_settings(settings), client)
     hooks.subscribe(receiver)  # saved while allowed, as after a change of the installation's setting
     hooks.emit(("employee.created", {"employee_id": "e1"}))

@@ -11,14 +11,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from fakes import NOW
 from staffsync.crypto import CredentialCipher
+from staffsync.settings import Settings
 from staffsync.storage import accounts, outbox
 from staffsync.storage.db import Database
 from staffsync.webhooks import endpoints
@@ -154,3 +157,15 @@ def make_hooks(db: Database, cipher: CredentialCipher, client: httpx.Client) -> 
     with db.transaction() as session:
         account = accounts.create_account(session, "Acme", timezone="UTC", now=NOW)
     return Hooks(db, cipher, client, account.id)
+
+
+def installation(db: Database, tmp_path: Path, **settings: Any) -> Settings:
+    """The settings of an installation on `db` with fresh secret keys and private receivers allowed; `settings`
+    override them (webhooks_allow_private, webhooks_retry_hours, …)."""
+    values: dict[str, Any] = {
+        "data_dir": tmp_path,
+        "database_url": db.url.render_as_string(hide_password=False),
+        "secret_keys": Fernet.generate_key().decode(),
+        "webhooks_allow_private": True,
+    }
+    return Settings(_env_file=None, **(values | settings))
